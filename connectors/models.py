@@ -1,0 +1,218 @@
+"""Rapport's data: tenants, their social accounts, posts and daily facts.
+
+These models live in ``connectors`` because everything else reads them: ``reporting`` and
+``dashboards`` depend on this app, never the other way round. The workspace is the tenant
+boundary; every row below it is reached through one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from connectors.crypto import credentials_decrypt, credentials_encrypt
+from connectors.metrics import METRIC_CHOICES
+
+
+def validate_timezone(value: str) -> None:
+    # A validator rather than choices: the tz database differs between machines, and choices
+    # would make migrations depend on the one they were generated on.
+    if value not in available_timezones():
+        raise ValidationError(_("%(value)s is not a known timezone."), params={"value": value})
+
+
+LANGUAGE_CHOICES = [("en", "English"), ("fr", "Français")]
+
+
+class User(AbstractUser):
+    language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES, default="en")
+
+
+class Workspace(models.Model):
+    """A brand, or one client of an agency: nothing crosses from one workspace to another."""
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    timezone = models.CharField(
+        _("reporting timezone"), max_length=64, validators=[validate_timezone], default="UTC"
+    )
+    language = models.CharField(
+        _("report language"), max_length=8, choices=LANGUAGE_CHOICES, default="en"
+    )
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    primary_color = models.CharField(
+        _("primary colour"),
+        max_length=7,
+        default="#1f4e79",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour such as #1f4e79."))],
+    )
+    report_footer = models.CharField(_("report footer"), max_length=200, blank=True)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    MANAGER = "manager", _("Manager")
+    ANALYST = "analyst", _("Analyst")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+
+class Platform(models.TextChoices):
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
+    LINKEDIN = "linkedin", "LinkedIn"
+    X = "x", "X"
+    YOUTUBE = "youtube", "YouTube"
+    TIKTOK = "tiktok", "TikTok"
+    DEMO = "demo", _("Demo")
+    IMPORT = "import", _("Imported file")
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    NEEDS_REAUTH = "needs_reauth", _("Needs re-authorisation")
+    PAUSED = "paused", _("Paused")
+    ERROR = "error", _("Error")
+
+
+class SocialAccount(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="accounts")
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    external_id = models.CharField(_("external id"), max_length=128)
+    handle = models.CharField(_("handle"), max_length=128, blank=True)
+    display_name = models.CharField(_("name"), max_length=200)
+    timezone = models.CharField(
+        _("timezone"), max_length=64, validators=[validate_timezone], default="UTC"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
+    )
+    # Fernet token of a JSON object; use the ``credentials`` property, never this column.
+    credentials_encrypted = models.TextField(blank=True, default="", editable=False)
+    last_synced_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["platform", "display_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "platform", "external_id"], name="account_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_platform_display()})"
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        return credentials_decrypt(self.credentials_encrypted)
+
+    @credentials.setter
+    def credentials(self, value: dict[str, Any]) -> None:
+        self.credentials_encrypted = credentials_encrypt(value)
+
+
+class PostFormat(models.TextChoices):
+    PHOTO = "photo", _("Photo")
+    VIDEO = "video", _("Video")
+    REEL = "reel", _("Reel")
+    CAROUSEL = "carousel", _("Carousel")
+    STORY = "story", _("Story")
+    TEXT = "text", _("Text")
+    LINK = "link", _("Link")
+    SHORT = "short", _("Short")
+    LIVE = "live", _("Live")
+    ARTICLE = "article", _("Article")
+    OTHER = "other", _("Other")
+
+
+class Post(models.Model):
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="posts")
+    external_id = models.CharField(_("external id"), max_length=128)
+    published_at = models.DateTimeField(_("published"))
+    format = models.CharField(
+        _("format"), max_length=16, choices=PostFormat.choices, default=PostFormat.OTHER
+    )
+    is_paid = models.BooleanField(_("paid"), default=False)
+    text = models.TextField(_("text"), blank=True)
+    permalink = models.URLField(_("link"), max_length=500, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="post_unique")
+        ]
+        indexes = [models.Index(fields=["account", "published_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account.display_name} {self.published_at:%Y-%m-%d} {self.external_id}"
+
+
+class AccountMetric(models.Model):
+    """One account's value of one metric on one day (a date in the account's timezone).
+
+    A missing row means the platform did not report the metric that day; zero means zero.
+    """
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="facts")
+    day = models.DateField()
+    metric = models.CharField(max_length=32, choices=METRIC_CHOICES)
+    value = models.FloatField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "metric", "day"], name="account_metric_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} {self.metric}={self.value}"
+
+
+class PostMetric(models.Model):
+    """A post's lifetime counter as read on one day (a daily snapshot, not a daily increment)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="facts")
+    day = models.DateField()
+    metric = models.CharField(max_length=32, choices=METRIC_CHOICES)
+    value = models.FloatField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "metric", "day"], name="post_metric_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} {self.day} {self.metric}={self.value}"

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from dashboards import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("w/<slug:workspace_slug>/", views.overview, name="overview"),
+]

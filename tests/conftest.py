@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from connectors.models import Role, User, Workspace
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The suite is meant for Postgres (README: make test). SQLite is allowed only when asked for,
+    # so a mis-set DATABASE_URL cannot silently run everything on the embedded default.
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") and not os.environ.get(
+        "RAPPORT_ALLOW_SQLITE_TESTS"
+    ):
+        raise pytest.UsageError(
+            "Tests run against Postgres: set DATABASE_URL=postgres://… (make test does), "
+            "or RAPPORT_ALLOW_SQLITE_TESTS=1 for a quick local run."
+        )
+
+
+@pytest.fixture
+def db_vendor(db: None) -> str:
+    return connection.vendor
+
+
+@pytest.fixture
+def workspace(db: None) -> Workspace:
+    return WorkspaceFactory(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def other_workspace(db: None) -> Workspace:
+    return WorkspaceFactory(slug="globex", name="Globex")
+
+
+@pytest.fixture
+def member_factory(db: None) -> Callable[..., User]:
+    def make(workspace: Workspace, role: str = Role.VIEWER, username: str | None = None) -> User:
+        user = UserFactory(username=username or f"{role}-{workspace.slug}")
+        MembershipFactory(user=user, workspace=workspace, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def viewer(workspace: Workspace, member_factory: Callable[..., User]) -> User:
+    return member_factory(workspace, Role.VIEWER)
+
+
+@pytest.fixture
+def admin_member(workspace: Workspace, member_factory: Callable[..., User]) -> User:
+    return member_factory(workspace, Role.ADMIN)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -22,6 +23,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings: Any) -> None:
+    # The manifest storage needs collectstatic to have run; tests serve static files from the
+    # finders instead, as the development server does.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def db_vendor(db: None) -> str:
     return connection.vendor
@@ -29,18 +45,18 @@ def db_vendor(db: None) -> str:
 
 @pytest.fixture
 def workspace(db: None) -> Workspace:
-    return WorkspaceFactory(slug="acme", name="Acme")
+    return WorkspaceFactory.create(slug="acme", name="Acme")
 
 
 @pytest.fixture
 def other_workspace(db: None) -> Workspace:
-    return WorkspaceFactory(slug="globex", name="Globex")
+    return WorkspaceFactory.create(slug="globex", name="Globex")
 
 
 @pytest.fixture
 def member_factory(db: None) -> Callable[..., User]:
     def make(workspace: Workspace, role: str = Role.VIEWER, username: str | None = None) -> User:
-        user = UserFactory(username=username or f"{role}-{workspace.slug}")
+        user = UserFactory.create(username=username or f"{role}-{workspace.slug}")
         MembershipFactory(user=user, workspace=workspace, role=role)
         return user
 

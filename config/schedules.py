@@ -1,0 +1,51 @@
+"""Every periodic task Rapport runs, declared once, as data.
+
+``manage.py setup_periodic_tasks`` upserts these into django-celery-beat (run it on every deploy;
+it is idempotent). Rows it creates are marked, so it can disable one that is no longer declared
+here, while rows an admin creates in the Django admin are left alone. Times are UTC; a task that
+works on "yesterday" resolves it in each workspace's own timezone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Written into each managed row's description, so admins see where it comes from and the command
+# can tell its own rows from theirs.
+MANAGED_MARKER = "Declared in config/schedules.py; edits here are reset by setup_periodic_tasks."
+
+
+@dataclass(frozen=True)
+class Crontab:
+    """A UTC crontab, in django-celery-beat's field syntax."""
+
+    minute: str = "0"
+    hour: str = "*"
+    day_of_week: str = "*"
+    day_of_month: str = "*"
+    month_of_year: str = "*"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str  # unique; the row's natural key in django-celery-beat
+    task: str  # a registered Celery task name
+    crontab: Crontab
+    why: str  # shown to admins as the row's description
+    # A run still queued this long after it was due is dropped rather than started late. Keep it
+    # below the period, so a backlog after an outage never runs the same job twice in a row.
+    expire_seconds: int = 3600
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    # 03:15 UTC: the previous day is over in every European timezone (the demo's is Paris), and
+    # a quarter past keeps it clear of jobs that start on the hour. A missed night is caught up
+    # by the next run, since the top-up fills every missing day, so a late run may be dropped.
+    Schedule(
+        name="Demo data: top up to yesterday",
+        task="connectors.demo_topup",
+        crontab=Crontab(minute="15", hour="3"),
+        why="Extends every demo workspace's daily history to yesterday, so the demo stays fresh.",
+        expire_seconds=20 * 3600,
+    ),
+)

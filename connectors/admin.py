@@ -1,0 +1,171 @@
+"""Django admin for tenants, members, accounts and facts.
+
+Credentials never appear here: the encrypted column is not a form field, and the account list
+only says whether credentials are set. Fact tables can hold millions of rows, so their pages are
+read-only, use raw id widgets, join what they display and skip the exact total count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from connectors.models import (
+    AccountMetric,
+    Membership,
+    Post,
+    PostMetric,
+    SocialAccount,
+    User,
+    Workspace,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("user", "workspace")
+
+
+class WorkspaceMembershipInline(MembershipInline):
+    fk_name = "workspace"
+    fields = ("user", "role", "created_at")
+    verbose_name = _("member")
+    verbose_name_plural = _("members")
+
+
+class UserMembershipInline(MembershipInline):
+    fk_name = "user"
+    fields = ("workspace", "role", "created_at")
+    verbose_name = _("workspace membership")
+    verbose_name_plural = _("workspace memberships")
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "timezone", "language", "is_demo", "account_count")
+    list_filter = ("is_demo", "language")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at",)
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "timezone", "language", "is_demo", "created_at")}),
+        (_("Reports"), {"fields": ("logo", "primary_color", "report_footer")}),
+    )
+    inlines = (WorkspaceMembershipInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Workspace]:
+        return super().get_queryset(request).annotate(_account_count=Count("accounts"))
+
+    @admin.display(description=_("social accounts"), ordering="_account_count")
+    def account_count(self, obj: Any) -> int:
+        return int(obj._account_count)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "language", "is_staff")
+    list_filter = ("is_staff", "is_superuser", "is_active", "language")
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
+        (_("Preferences"), {"fields": ("language",)}),
+    )
+    add_fieldsets = (
+        *(DjangoUserAdmin.add_fieldsets or ()),
+        (_("Preferences"), {"fields": ("email", "language")}),
+    )
+    inlines = (UserMembershipInline,)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "workspace", "role", "created_at")
+    list_filter = ("role", "workspace")
+    search_fields = ("user__username", "user__email", "workspace__name")
+    autocomplete_fields = ("user", "workspace")
+    list_select_related = ("user", "workspace")
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(admin.ModelAdmin):
+    list_display = (
+        "display_name",
+        "platform",
+        "handle",
+        "workspace",
+        "status",
+        "has_credentials",
+        "last_synced_at",
+    )
+    list_filter = ("platform", "status", "workspace")
+    search_fields = ("display_name", "handle", "external_id", "workspace__name")
+    list_select_related = ("workspace",)
+    autocomplete_fields = ("workspace",)
+    # ``credentials_encrypted`` is deliberately absent: it is neither shown nor editable.
+    fields = (
+        "workspace",
+        "platform",
+        "external_id",
+        "handle",
+        "display_name",
+        "timezone",
+        "status",
+        "has_credentials",
+        "last_synced_at",
+        "created_at",
+    )
+    readonly_fields = ("has_credentials", "created_at")
+
+    @admin.display(description=_("credentials set"), boolean=True)
+    def has_credentials(self, obj: SocialAccount) -> bool:
+        return bool(obj.credentials_encrypted)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Facts are written by syncs and imports only; the admin lets people look, not edit."""
+
+    show_full_result_count = False
+    list_per_page = 100
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Post)
+class PostAdmin(ReadOnlyAdmin):
+    list_display = ("published_at", "account", "format", "is_paid", "external_id")
+    list_filter = ("format", "is_paid", "account__platform", "account__workspace")
+    search_fields = ("external_id", "text")
+    raw_id_fields = ("account",)
+    list_select_related = ("account", "account__workspace")
+    date_hierarchy = "published_at"
+    ordering = ("-published_at",)
+
+
+@admin.register(AccountMetric)
+class AccountMetricAdmin(ReadOnlyAdmin):
+    list_display = ("day", "account", "metric", "value", "updated_at")
+    list_filter = ("metric", "account__platform", "account__workspace")
+    search_fields = ("account__display_name", "account__handle")
+    raw_id_fields = ("account",)
+    list_select_related = ("account",)
+    ordering = ("-day", "account_id", "metric")
+
+
+@admin.register(PostMetric)
+class PostMetricAdmin(ReadOnlyAdmin):
+    list_display = ("day", "post", "metric", "value", "updated_at")
+    list_filter = ("metric", "post__account__platform", "post__account__workspace")
+    search_fields = ("post__external_id",)
+    raw_id_fields = ("post",)
+    list_select_related = ("post", "post__account")
+    ordering = ("-day", "post_id", "metric")

@@ -1,0 +1,120 @@
+"""The connector contract: what every platform module and file importer produces.
+
+A connector does HTTP, pagination and field mapping only: no ORM, no Celery, no settings. Its
+credentials and ``requests.Session`` are injected, so it is tested against recorded responses.
+It yields frozen dataclasses in the canonical vocabulary (``connectors.metrics``); the sync
+service upserts them. File importers produce the same dataclasses.
+
+Errors are a small taxonomy that decides what the caller does:
+``AuthError`` (permanent: flag the account ``needs_reauth``, never retry), ``RateLimited``
+(retry after ``retry_after`` seconds, or not at all when ``daily_quota``), ``TransientError``
+(5xx, timeouts: retry with backoff), ``ConnectorError`` (anything else: record, do not retry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import requests
+
+
+class ConnectorError(Exception):
+    """A failure a person should read: the message is shown on the sync run as it is."""
+
+
+class AuthError(ConnectorError):
+    """The credentials are expired, revoked or lack a permission."""
+
+
+class RateLimited(ConnectorError):
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, daily_quota: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.daily_quota = daily_quota
+
+
+class TransientError(ConnectorError):
+    """A server error, a timeout or a malformed answer that may succeed on a later try."""
+
+
+@dataclass(frozen=True)
+class AccountMetricRow:
+    """One account's value of a canonical metric on one day (in the account's timezone)."""
+
+    day: dt.date
+    metric: str
+    value: float
+
+
+@dataclass(frozen=True)
+class PostRow:
+    external_id: str
+    published_at: dt.datetime  # aware
+    format: str = "other"
+    text: str = ""
+    permalink: str = ""
+    is_paid: bool = False
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostMetricRow:
+    """A post's lifetime counter as read on ``day``."""
+
+    post_external_id: str
+    day: dt.date
+    metric: str
+    value: float
+
+
+@dataclass
+class FetchNotes:
+    """What a fetch could not do without failing: skipped metrics and their reasons."""
+
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
+class Connector(ABC):
+    """One platform. Subclasses set the class attributes and implement the fetch methods."""
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    metrics: ClassVar[frozenset[str]]
+    # Platforms revise recent numbers for days after the fact: always re-fetch this window.
+    lookback_days: ClassVar[int] = 3
+
+    def __init__(
+        self,
+        *,
+        credentials: Mapping[str, Any],
+        external_id: str,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.external_id = external_id
+        self.session = session or requests.Session()
+        self.notes = FetchNotes()
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise ``AuthError`` when the credentials cannot be used."""
+
+    @abstractmethod
+    def fetch_account_metrics(self, *, start: dt.date, end: dt.date) -> Iterator[AccountMetricRow]:
+        """Yield daily account metrics for ``start``..``end`` inclusive."""
+
+    @abstractmethod
+    def fetch_posts(
+        self, *, since: dt.date, today: dt.date
+    ) -> Iterator[tuple[PostRow, list[PostMetricRow]]]:
+        """Yield posts published since ``since`` with their lifetime counters read ``today``."""

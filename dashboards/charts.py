@@ -1,0 +1,174 @@
+"""Every Plotly figure Rapport draws, as pure functions: DataFrame in, figure out.
+
+The functions read nothing but their arguments and the active language (for labels and number
+separators), so the dashboard and the PDF get the same figure from the same frame. Styling comes
+from the one template in ``dashboards/theme.py``; nothing here picks fonts or sizes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from django.utils.translation import gettext as _
+
+from connectors.models import Platform
+from dashboards import theme
+from reporting.selectors import Grain
+
+_PLATFORM_LABELS = dict(Platform.choices)
+
+
+def platform_label(platform: str) -> str:
+    return str(_PLATFORM_LABELS.get(platform, platform))
+
+
+def figure_json(figure: go.Figure) -> dict[str, Any]:
+    """The figure as plain JSON data, ready for ``json_script``."""
+    data: dict[str, Any] = json.loads(figure.to_json())
+    return data
+
+
+def _layout(figure: go.Figure, **layout: Any) -> go.Figure:
+    figure.update_layout(template=theme.TEMPLATE, separators=theme.number_separators(), **layout)
+    return figure
+
+
+def followers_chart(daily: pd.DataFrame) -> go.Figure:
+    """One line per account with its daily followers.
+
+    ``daily`` follows ``reporting.selectors.account_metric_daily`` (only the ``followers`` rows
+    are drawn). Missing days stay gaps in the line rather than dropping to zero. A trace is named
+    after its platform, with the account name added when a platform has several accounts.
+    """
+    rows = daily[daily["metric"] == "followers"]
+    accounts = rows[["account_id", "account", "platform"]].drop_duplicates("account_id")
+    accounts = accounts.sort_values(["platform", "account", "account_id"])
+    per_platform = {str(k): int(v) for k, v in accounts["platform"].value_counts().items()}
+    figure = go.Figure()
+    hover = "%{y:,.0f}<extra>%{fullData.name}</extra>"
+    for account in accounts.itertuples(index=False):
+        name = platform_label(str(account.platform))
+        if per_platform.get(str(account.platform), 0) > 1:
+            name = f"{name} · {account.account}"
+        series = rows[rows["account_id"] == account.account_id].set_index("day")["value"]
+        # Reindex on every day so that a missing day is an explicit gap, not a straight line
+        # drawn across it.
+        if not series.empty:
+            days = pd.date_range(series.index.min(), series.index.max(), freq="D")
+            series = series.reindex(days)
+        figure.add_trace(
+            go.Scatter(
+                x=series.index,
+                y=series.to_numpy(),
+                name=name,
+                mode="lines",
+                connectgaps=False,
+                line={"color": theme.platform_color(str(account.platform))},
+                hovertemplate=hover,
+                xhoverformat=_hover_date_format(Grain.DAY),
+            )
+        )
+    return _layout(
+        figure,
+        xaxis=_date_axis(),
+        yaxis={"tickformat": ",.0f", "rangemode": "normal"},
+        showlegend=True,
+    )
+
+
+_GRAIN_PERIOD: dict[Grain, str | int] = {
+    Grain.DAY: 86_400_000,
+    Grain.WEEK: 7 * 86_400_000,
+    Grain.MONTH: "M1",
+}
+
+
+def _hover_date_format(grain: Grain) -> str:
+    """A d3 time format for the hover header; plotly.js fills in month names per locale."""
+    if grain is Grain.WEEK:
+        return _("Week of %b %-d, %Y")
+    if grain is Grain.MONTH:
+        return "%B %Y"
+    return _("%a %b %-d, %Y")
+
+
+def _date_axis() -> dict[str, Any]:
+    """Date ticks in the order the active language writes dates (``Mar 3`` / ``3 mars``)."""
+    return {
+        "type": "date",
+        "tickformatstops": [
+            {"dtickrange": [None, "M1"], "value": _("%b %-d")},
+            {"dtickrange": ["M1", "M12"], "value": "%b %Y"},
+            {"dtickrange": ["M12", None], "value": "%Y"},
+        ],
+    }
+
+
+def _period_origin(buckets: pd.DataFrame, grain: Grain) -> str:
+    """Where the bucket grid starts, so that Plotly centres each bar on its whole bucket."""
+    if grain is Grain.MONTH or buckets.empty:
+        return "2000-01-01"
+    size = 7 if grain is Grain.WEEK else 1
+    origin: pd.Timestamp = buckets["period_end"].max() - pd.Timedelta(days=size - 1)
+    return str(origin.date())
+
+
+def _bucket_days(buckets: pd.DataFrame, grain: Grain) -> tuple[pd.Series, pd.Series]:
+    """Days each bucket covers, and the days a whole bucket of its grain would cover."""
+    covered = (buckets["period_end"] - buckets["period_start"]).dt.days + 1
+    if grain is Grain.MONTH:
+        whole = buckets["period_start"].dt.days_in_month
+    else:
+        whole = pd.Series(7 if grain is Grain.WEEK else 1, index=buckets.index)
+    return covered.astype("int64"), whole.astype("int64")
+
+
+def platform_bars_chart(buckets: pd.DataFrame, *, grain: Grain) -> go.Figure:
+    """Stacked bars of a flow metric per platform, one bar per day, week or month.
+
+    ``buckets`` follows ``reporting.selectors.platform_metric_buckets``. Each bar sits on its
+    whole bucket; the hover names the bucket by its first day and shows each platform's exact
+    value. A bucket cut short by the period (the oldest week, the first and last months) is drawn
+    paler and its hover says how many days it covers, so that a short bar is not read as a drop.
+    Platforms are stacked in alphabetical order so their colours keep their place.
+    """
+    figure = go.Figure()
+    platforms = sorted(buckets["platform"].unique(), key=lambda p: platform_label(str(p)))
+    for platform in platforms:
+        rows = buckets[buckets["platform"] == platform]
+        covered, whole = _bucket_days(rows, grain)
+        partial = (covered < whole).tolist()
+        hover = [
+            "%{y:,.0f} "
+            + _("(%(covered)s of %(whole)s days)") % {"covered": days, "whole": total}
+            + "<extra>%{fullData.name}</extra>"
+            if short
+            else "%{y:,.0f}<extra>%{fullData.name}</extra>"
+            for days, total, short in zip(covered, whole, partial, strict=True)
+        ]
+        figure.add_trace(
+            go.Bar(
+                x=rows["period_start"],
+                y=rows["value"].to_numpy(),
+                name=platform_label(str(platform)),
+                marker={
+                    "color": theme.platform_color(str(platform)),
+                    "opacity": [theme.PARTIAL_OPACITY if short else 1.0 for short in partial],
+                },
+                hovertemplate=hover,
+                xperiod=_GRAIN_PERIOD[grain],
+                xperiod0=_period_origin(buckets, grain),
+                xperiodalignment="middle",
+                xhoverformat=_hover_date_format(grain),
+            )
+        )
+    return _layout(
+        figure,
+        barmode="stack",
+        xaxis=_date_axis(),
+        yaxis={"tickformat": ",.0f"},
+        showlegend=True,
+    )

@@ -189,3 +189,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Social platforms: an app's client id and secret per platform (README, Connecting platforms).
+# A platform without them is shown as "not configured". ``<PLATFORM>_API_BASE`` points a
+# connector at another host (a recorded-response server in tests; a proxy).
+PLATFORM_KEYS = ("facebook", "instagram", "linkedin", "x", "youtube", "tiktok")
+PLATFORM_APPS: dict[str, dict[str, str]] = {
+    key: {
+        "client_id": env_str(f"{key.upper()}_CLIENT_ID"),
+        "client_secret": env_str(f"{key.upper()}_CLIENT_SECRET"),
+        "api_base": env_str(f"{key.upper()}_API_BASE"),
+    }
+    for key in PLATFORM_KEYS
+}
+
+# Syncing: how often an account is due, how many past syncs keep their raw responses.
+SYNC_EVERY_HOURS = env_int("RAPPORT_SYNC_EVERY_HOURS", 6)
+SYNC_RAW_RESPONSES_KEEP = env_int("RAPPORT_SYNC_RAW_RESPONSES_KEEP", 5)
+
+# File imports: refuse files past these bounds with a clear message, before parsing them.
+IMPORT_MAX_MB = env_int("RAPPORT_IMPORT_MAX_MB", 20)
+IMPORT_MAX_ROWS = env_int("RAPPORT_IMPORT_MAX_ROWS", 200_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

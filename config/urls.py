@@ -36,5 +36,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("connectors.urls")),
     path("", include("dashboards.urls")),
 ]

@@ -73,6 +73,40 @@ class PostMetricRow:
     value: float
 
 
+@dataclass(frozen=True)
+class OAuthSpec:
+    """How a platform's OAuth 2.0 consent and token endpoints are reached."""
+
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...]
+    pkce: bool = False
+    scope_separator: str = " "
+    client_id_param: str = "client_id"  # TikTok calls it client_key
+    extra_authorize_params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class DiscoveredAccount:
+    """An account the authorising user may add: a Facebook Page, an Instagram account, …"""
+
+    external_id: str
+    display_name: str
+    handle: str
+    credentials: Mapping[str, Any]
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    """A response as received, for the raw-response archive (re-parsing after a mapping fix)."""
+
+    endpoint: str
+    params: Mapping[str, Any]
+    status_code: int
+    body: Any
+
+
 @dataclass
 class FetchNotes:
     """What a fetch could not do without failing: skipped metrics and their reasons."""
@@ -90,6 +124,11 @@ class Connector(ABC):
     key: ClassVar[str]
     label: ClassVar[str]
     metrics: ClassVar[frozenset[str]]
+    oauth: ClassVar[OAuthSpec]
+    default_base_url: ClassVar[str]
+    # Bump when the mapping of platform metric names to canonical keys changes, so archived raw
+    # responses say which mapping their facts were parsed with.
+    mapping_version: ClassVar[str] = "1"
     # Platforms revise recent numbers for days after the fact: always re-fetch this window.
     lookback_days: ClassVar[int] = 3
 
@@ -99,11 +138,42 @@ class Connector(ABC):
         credentials: Mapping[str, Any],
         external_id: str,
         session: requests.Session | None = None,
+        base_url: str | None = None,
     ) -> None:
         self.credentials = credentials
         self.external_id = external_id
         self.session = session or requests.Session()
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.notes = FetchNotes()
+        self.recorded: list[RecordedResponse] = []
+
+    @classmethod
+    @abstractmethod
+    def oauth_exchange(
+        cls,
+        *,
+        code: str,
+        redirect_uri: str,
+        client_id: str,
+        client_secret: str,
+        code_verifier: str | None,
+        session: requests.Session,
+        base_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Trade an authorisation code for a token set (``access_token``, ``refresh_token``,
+        ``expires_at`` as an ISO timestamp, …), long-lived where the platform allows."""
+
+    @classmethod
+    @abstractmethod
+    def discover_accounts(
+        cls, *, token: Mapping[str, Any], session: requests.Session, base_url: str | None = None
+    ) -> list[DiscoveredAccount]:
+        """The accounts the authorised user can add, each with the credentials to sync it."""
+
+    def refresh_credentials(self, *, client_id: str, client_secret: str) -> dict[str, Any] | None:
+        """Return new credentials when the token is near expiry and can be refreshed (save them:
+        some platforms rotate refresh tokens), or None when nothing needed doing."""
+        return None
 
     @abstractmethod
     def check(self) -> None:

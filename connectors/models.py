@@ -216,3 +216,127 @@ class PostMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id} {self.day} {self.metric}={self.value}"
+
+
+class SyncTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("Schedule")
+    MANUAL = "manual", _("Manual")
+    COMMAND = "command", _("Command line")
+    CONNECT = "connect", _("New connection")
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PARTIAL = "partial", _("Succeeded with warnings")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class SyncCursor(models.Model):
+    """Where an account's API sync stands, and who holds it right now.
+
+    ``claimed_until`` is a lease taken with a conditional UPDATE, so two workers never sync the
+    same account at once; a worker killed mid-sync leaves a lease that simply expires.
+    """
+
+    account = models.OneToOneField(
+        SocialAccount, on_delete=models.CASCADE, related_name="sync_cursor"
+    )
+    synced_through = models.DateField(null=True, blank=True)
+    posts_synced_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"cursor of {self.account_id} through {self.synced_through}"
+
+
+class SyncRun(models.Model):
+    """One sync of one account: what it fetched, wrote and hit. Admins read these in the UI."""
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=16, choices=SyncTrigger.choices)
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.QUEUED)
+    window_start = models.DateField(null=True, blank=True)
+    window_end = models.DateField(null=True, blank=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    account_rows_written = models.PositiveIntegerField(default=0)
+    posts_written = models.PositiveIntegerField(default=0)
+    post_rows_written = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [models.Index(fields=["account", "-queued_at"])]
+
+    def __str__(self) -> str:
+        return f"sync {self.pk} of {self.account_id}: {self.status}"
+
+
+class RawResponse(models.Model):
+    """A platform response body as received, kept for the last syncs so that facts can be
+    re-parsed after a metric mapping is fixed, without calling the platform again."""
+
+    account = models.ForeignKey(
+        SocialAccount, on_delete=models.CASCADE, related_name="raw_responses"
+    )
+    sync_run = models.ForeignKey(
+        SyncRun, on_delete=models.CASCADE, related_name="raw_responses", null=True, blank=True
+    )
+    endpoint = models.CharField(max_length=200)
+    params = models.JSONField(default=dict, blank=True)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField(null=True, blank=True)
+    mapping_version = models.CharField(max_length=32, blank=True)
+    fetched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-fetched_at"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.status_code} at {self.fetched_at}"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed")
+    IMPORTED = "imported", _("Imported")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class FileImport(models.Model):
+    """An uploaded export file, from preview to import; the file is kept for audit and re-runs."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="imports")
+    account = models.ForeignKey(
+        SocialAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="imports"
+    )
+    uploaded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    options = models.JSONField(default=dict, blank=True)  # account name, platform, format, map…
+    detected_format = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"

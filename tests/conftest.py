@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +22,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "Tests run against Postgres: set DATABASE_URL=postgres://… (make test does), "
             "or RAPPORT_ALLOW_SQLITE_TESTS=1 for a quick local run."
         )
+
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only_connect(self: socket.socket, address: Any) -> Any:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and host not in {"127.0.0.1", "::1", "localhost"} and not (
+        host.startswith("127.") or host.startswith("/")
+    ):
+        raise ConnectionRefusedError(f"Tests may not reach the network ({host!r}); mock HTTP.")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    # Unmocked HTTP must fail a test rather than reach (or hang on) a real platform API.
+    socket.socket.connect = _loopback_only_connect  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

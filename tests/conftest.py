@@ -39,7 +39,7 @@ def _loopback_only_connect(self: socket.socket, address: Any) -> Any:
 @pytest.fixture(autouse=True, scope="session")
 def _no_network() -> Iterator[None]:
     # Unmocked HTTP must fail a test rather than reach (or hang on) a real platform API.
-    socket.socket.connect = _loopback_only_connect  # type: ignore[method-assign]
+    socket.socket.connect = _loopback_only_connect  # type: ignore[method-assign,assignment]
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
 

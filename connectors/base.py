@@ -131,6 +131,9 @@ class Connector(ABC):
     mapping_version: ClassVar[str] = "1"
     # Platforms revise recent numbers for days after the fact: always re-fetch this window.
     lookback_days: ClassVar[int] = 3
+    # True where the platform has no daily history (X, TikTok Display API): the account's
+    # counters are read as they are now and stored on the day they were read.
+    account_metrics_are_snapshots: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -181,7 +184,8 @@ class Connector(ABC):
 
     @abstractmethod
     def fetch_account_metrics(self, *, start: dt.date, end: dt.date) -> Iterator[AccountMetricRow]:
-        """Yield daily account metrics for ``start``..``end`` inclusive."""
+        """Yield daily account metrics for ``start``..``end`` inclusive (days in the account's
+        timezone). A snapshot connector yields the current counters dated ``end``."""
 
     @abstractmethod
     def fetch_posts(

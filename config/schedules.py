@@ -48,4 +48,16 @@ SCHEDULES: tuple[Schedule, ...] = (
         why="Extends every demo workspace's daily history to yesterday, so the demo stays fresh.",
         expire_seconds=20 * 3600,
     ),
+    # Every 15 minutes: the tick only asks the database which accounts are due (each account
+    # every RAPPORT_SYNC_EVERY_HOURS, failing ones less often), so a short period costs little,
+    # spreads syncs over the day instead of bunching them, and a new or reconnected account
+    # waits minutes, not hours. A tick dropped after 10 minutes is harmless: the next one
+    # queues whatever is still due, and a duplicate queues nothing twice.
+    Schedule(
+        name="Sync accounts from platform APIs",
+        task="connectors.accounts_sync_dispatch",
+        crontab=Crontab(minute="*/15"),
+        why="Queues a sync of every connected account that is due, so their numbers stay fresh.",
+        expire_seconds=600,
+    ),
 )

@@ -7,12 +7,14 @@ read-only, use raw id widgets, join what they display and skip the exact total c
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import (
@@ -20,7 +22,10 @@ from connectors.models import (
     Membership,
     Post,
     PostMetric,
+    RawResponse,
     SocialAccount,
+    SyncCursor,
+    SyncRun,
     User,
     Workspace,
 )
@@ -169,3 +174,81 @@ class PostMetricAdmin(ReadOnlyAdmin):
     raw_id_fields = ("post",)
     list_select_related = ("post", "post__account")
     ordering = ("-day", "post_id", "metric")
+
+
+# Sync bookkeeping is written by the sync service only. None of it holds credentials: raw
+# responses are redacted before they are stored, and the cursor keeps dates, not tokens.
+
+
+class SyncReadOnlyAdmin(ReadOnlyAdmin):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(SyncReadOnlyAdmin):
+    list_display = (
+        "queued_at",
+        "account",
+        "trigger",
+        "status",
+        "window_start",
+        "window_end",
+        "attempts",
+        "account_rows_written",
+        "posts_written",
+        "post_rows_written",
+        "short_error",
+    )
+    list_filter = ("status", "trigger", "account__platform", "account__workspace")
+    search_fields = ("account__display_name", "account__handle", "error")
+    raw_id_fields = ("account",)
+    list_select_related = ("account",)
+    date_hierarchy = "queued_at"
+    ordering = ("-queued_at",)
+
+    @admin.display(description=_("error"))
+    def short_error(self, obj: SyncRun) -> str:
+        return obj.error if len(obj.error) <= 80 else f"{obj.error[:79]}…"
+
+
+@admin.register(SyncCursor)
+class SyncCursorAdmin(SyncReadOnlyAdmin):
+    list_display = (
+        "account",
+        "synced_through",
+        "posts_synced_at",
+        "last_attempt_at",
+        "consecutive_failures",
+        "claimed_until",
+        "token_expires_at",
+    )
+    list_filter = ("account__platform", "account__workspace")
+    search_fields = ("account__display_name", "account__handle", "last_error")
+    raw_id_fields = ("account",)
+    list_select_related = ("account",)
+    ordering = ("account__display_name",)
+
+
+@admin.register(RawResponse)
+class RawResponseAdmin(SyncReadOnlyAdmin):
+    list_display = ("fetched_at", "account", "sync_run", "endpoint", "status_code")
+    list_filter = ("status_code", "account__platform", "account__workspace")
+    search_fields = ("endpoint",)
+    raw_id_fields = ("account", "sync_run")
+    list_select_related = ("account",)
+    ordering = ("-fetched_at",)
+    exclude = ("body",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [
+            *(f for f in super().get_readonly_fields(request, obj) if f != "body"),
+            "pretty_body",
+        ]
+
+    @admin.display(description=_("body"))
+    def pretty_body(self, obj: RawResponse) -> str:
+        return format_html(
+            '<pre style="white-space: pre-wrap">{}</pre>',
+            json.dumps(obj.body, indent=2, ensure_ascii=False, sort_keys=True),
+        )

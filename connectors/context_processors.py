@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from connectors.permissions import Action, role_can
 from connectors.selectors import membership_list
 
 
@@ -17,4 +18,6 @@ def workspaces(request: HttpRequest) -> dict[str, Any]:
         "memberships": list(membership_list(user=user)),
         "membership": membership,
         "workspace": membership.workspace if membership else None,
+        # What the member may do here, from the one permission matrix: {% if can.export_data %}.
+        "can": {a.value: role_can(membership.role, a) for a in Action} if membership else {},
     }

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from django.db import models, transaction
 
@@ -149,6 +151,37 @@ def account_metrics_upsert(
                 AccountMetric, changed, unique_fields=["account", "metric", "day"]
             )
     return written
+
+
+def posts_published_refresh(
+    *, account: SocialAccount, days: Iterable[dt.date], reported: Iterable[dt.date] = ()
+) -> int:
+    """Derive the daily ``posts_published`` fact of ``days`` from the posts stored for them.
+
+    Platforms rarely report how many posts went out each day, but every KPI per post needs it,
+    so it is counted from ``Post.published_at`` in the account's timezone. Call it with the days
+    whose post list is complete (a sync's post window; an import's days with posts): a day with
+    no post then gets a real zero. Days in ``reported`` carry a value from the platform itself
+    (an X daily export), which is left as it is.
+    """
+    wanted = sorted(set(days) - set(reported))
+    if not wanted:
+        return 0
+    tz = ZoneInfo(account.timezone)
+    first = dt.datetime.combine(wanted[0], dt.time.min, tzinfo=tz)
+    last = dt.datetime.combine(wanted[-1] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    counts = Counter(
+        published.astimezone(tz).date()
+        for published in Post.objects.filter(
+            account=account, published_at__gte=first, published_at__lt=last
+        ).values_list("published_at", flat=True)
+    )
+    return account_metrics_upsert(
+        account=account,
+        rows=[
+            AccountMetricRow(day=day, metric="posts_published", value=counts[day]) for day in wanted
+        ],
+    )
 
 
 def post_metrics_upsert(

@@ -6,10 +6,20 @@ messages, so renaming a function must never rename its task.
 
 from __future__ import annotations
 
-from celery import shared_task
+import random
+
+from celery import Task, shared_task
 from django.db import OperationalError
 
+from connectors.base import AuthError, ConnectorError, RateLimited, TransientError
 from connectors.demo import demo_workspaces_topup
+from connectors.sync import SyncRetry, account_sync, accounts_sync_dispatch
+
+# Retries of one sync run. The longest wait stays far below the broker's visibility timeout
+# (CELERY_BROKER_TRANSPORT_OPTIONS): a message delayed past it would be delivered twice.
+SYNC_MAX_RETRIES = 5
+RETRY_BACKOFF_BASE_SECONDS = 30.0
+RETRY_WAIT_MAX_SECONDS = 600.0
 
 
 @shared_task(
@@ -29,3 +39,67 @@ def demo_topup() -> dict[str, int]:
         slug: written.posts + written.post_metrics + written.account_metrics
         for slug, written in demo_workspaces_topup().items()
     }
+
+
+def sync_retry_countdown(
+    error: ConnectorError, *, retries: int, rng: random.Random | None = None
+) -> float | None:
+    """Seconds to wait before retrying a sync that failed with ``error``, or None to give up.
+
+    ``TransientError`` (5xx, timeouts): exponential back-off from 30 s, doubled per retry, with
+    jitter (a random point in the upper half) so that accounts failing together do not retry
+    together. ``RateLimited``: after ``retry_after`` when the platform says (or the back-off
+    when it does not), but never for an exhausted daily quota, nor when the wait is longer
+    than ``RETRY_WAIT_MAX_SECONDS``: the schedule picks the account up again later.
+    ``AuthError`` and other errors: never. At most ``SYNC_MAX_RETRIES`` retries.
+    """
+    if retries >= SYNC_MAX_RETRIES or isinstance(error, AuthError):
+        return None
+    backoff = min(RETRY_BACKOFF_BASE_SECONDS * 2**retries, RETRY_WAIT_MAX_SECONDS)
+    jittered = backoff / 2 + (rng or random).uniform(0, backoff / 2)
+    if isinstance(error, RateLimited):
+        if error.daily_quota:
+            return None
+        if error.retry_after is None:
+            return jittered
+        if error.retry_after > RETRY_WAIT_MAX_SECONDS:
+            return None
+        return max(error.retry_after, 1.0)
+    if isinstance(error, TransientError):
+        return jittered
+    return None
+
+
+@shared_task(bind=True, name="connectors.account_sync", max_retries=SYNC_MAX_RETRIES)
+def account_sync_task(self: Task, run_id: int) -> str:
+    """Run the sync ``run_id`` and retry it by the policy of ``sync_retry_countdown``.
+
+    Idempotency key: the run id. ``acks_late`` is on, so a worker lost mid-sync has its message
+    redelivered: the run takes its own lease back and redoes the same window, which the upserts
+    make harmless; a run already finished is left as it is. A retry is a new message for the
+    same run. Without a broker (tasks run in-process) nothing is retried, so that a request
+    never sleeps: the run fails with its reason and the schedule tries again later.
+    Returns the run's final status (for the worker log).
+    """
+    retries = int(self.request.retries or 0)
+
+    def retry_in(error: ConnectorError) -> float | None:
+        if self.request.is_eager:
+            return None
+        return sync_retry_countdown(error, retries=retries)
+
+    try:
+        run = account_sync(run_id=run_id, retry_in=retry_in)
+    except SyncRetry as pending:
+        raise self.retry(countdown=pending.countdown, exc=pending) from None
+    return str(run.status)
+
+
+@shared_task(name="connectors.accounts_sync_dispatch", autoretry_for=(OperationalError,))
+def accounts_sync_dispatch_task() -> int:
+    """Queue one sync per due account (``connectors.sync.accounts_due``); returns how many.
+
+    Idempotent: an account with a queued or running run is not due, so a duplicate or late
+    tick queues nothing twice.
+    """
+    return len(accounts_sync_dispatch())

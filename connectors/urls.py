@@ -1,3 +1,34 @@
-from django.urls import path  # noqa: F401
+"""Data-collection pages, all scoped to a workspace, and the one OAuth callback per platform.
 
-urlpatterns: list = []
+The callback URL is fixed (``/connect/<platform>/callback/``) because providers only accept the
+redirect URIs registered with them; the workspace travels in the OAuth state instead.
+"""
+
+from django.urls import path
+
+from connectors.views import accounts, connect, export, imports
+
+app_name = "connectors"
+
+_W = "w/<slug:workspace_slug>/"
+
+urlpatterns = [
+    path(f"{_W}accounts/", accounts.accounts, name="accounts"),
+    path(f"{_W}accounts/<int:account_id>/", accounts.account_detail, name="account_detail"),
+    path(f"{_W}accounts/<int:account_id>/sync/", accounts.account_sync, name="account_sync"),
+    path(f"{_W}accounts/<int:account_id>/pause/", accounts.account_pause, name="account_pause"),
+    path(f"{_W}accounts/<int:account_id>/resume/", accounts.account_resume, name="account_resume"),
+    path(f"{_W}accounts/<int:account_id>/remove/", accounts.account_remove, name="account_remove"),
+    path(f"{_W}accounts/connect/<slug:platform>/", connect.connect_start, name="connect_start"),
+    path(
+        f"{_W}accounts/connect/choose/<str:pending_id>/",
+        connect.connect_choose,
+        name="connect_choose",
+    ),
+    path("connect/<slug:platform>/callback/", connect.connect_callback, name="connect_callback"),
+    path(f"{_W}import/", imports.import_upload, name="import"),
+    path(f"{_W}import/<int:import_id>/", imports.import_preview, name="import_preview"),
+    path(f"{_W}import/<int:import_id>/confirm/", imports.import_confirm, name="import_confirm"),
+    path(f"{_W}import/<int:import_id>/cancel/", imports.import_cancel, name="import_cancel"),
+    path(f"{_W}export/", export.export, name="export"),
+]

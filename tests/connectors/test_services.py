@@ -9,7 +9,12 @@ from django.test.utils import CaptureQueriesContext
 
 from connectors.base import AccountMetricRow, PostMetricRow, PostRow
 from connectors.models import AccountMetric, Post, PostMetric, SocialAccount
-from connectors.services import account_metrics_upsert, post_metrics_upsert, posts_upsert
+from connectors.services import (
+    account_metrics_upsert,
+    post_metrics_upsert,
+    posts_published_refresh,
+    posts_upsert,
+)
 from tests.factories import SocialAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -297,3 +302,38 @@ def test_post_metrics_cannot_reach_another_accounts_posts(account: SocialAccount
         post_metrics_upsert(account=account, rows=snapshot_rows())
 
     assert not PostMetric.objects.exists()
+
+
+def test_posts_published_counts_posts_per_local_day(account: SocialAccount) -> None:
+    account.timezone = "Europe/Paris"
+    account.save()
+    paris = dt.timezone(dt.timedelta(hours=1))
+    posts_upsert(
+        account=account,
+        posts=[
+            # 23:30 in Paris on the 1st is 22:30 UTC: it counts for the 1st, not the 2nd.
+            PostRow("a", dt.datetime(2026, 1, 1, 23, 30, tzinfo=paris)),
+            PostRow("b", dt.datetime(2026, 1, 1, 9, 0, tzinfo=paris)),
+            PostRow("c", dt.datetime(2026, 1, 3, 0, 30, tzinfo=paris)),
+        ],
+    )
+    days = [dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3)]
+    written = posts_published_refresh(account=account, days=days)
+
+    stored = dict(
+        AccountMetric.objects.filter(account=account, metric="posts_published").values_list(
+            "day", "value"
+        )
+    )
+    assert written == 3
+    assert stored == {days[0]: 2.0, days[1]: 0.0, days[2]: 1.0}
+    assert posts_published_refresh(account=account, days=days) == 0
+
+
+def test_posts_published_leaves_platform_figures_alone(account: SocialAccount) -> None:
+    day = dt.date(2026, 1, 1)
+    account_metrics_upsert(
+        account=account, rows=[AccountMetricRow(day=day, metric="posts_published", value=4)]
+    )
+    assert posts_published_refresh(account=account, days=[day], reported={day}) == 0
+    assert AccountMetric.objects.get(account=account, metric="posts_published").value == 4

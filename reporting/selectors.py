@@ -380,3 +380,14 @@ def overview_kpis(*, workspace: Workspace, start: dt.date, end: dt.date) -> pd.D
             "reference_kind": "object",
         }
     )
+
+
+def period_buckets(
+    days: pd.Series, *, start: dt.date, end: dt.date, grain: Grain
+) -> tuple[pd.Series, pd.Series]:
+    """The first and last day of the bucket each of ``days`` (datetime64) falls in.
+
+    The buckets of ``platform_metric_buckets``: days, seven-day blocks ending on ``end``, or
+    calendar months, clipped to the period. Returns two datetime64 Series aligned on ``days``.
+    """
+    return _bucket_bounds(days, start=start, end=end, grain=grain)

@@ -29,8 +29,10 @@ _real_connect = socket.socket.connect
 
 def _loopback_only_connect(self: socket.socket, address: Any) -> Any:
     host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and host not in {"127.0.0.1", "::1", "localhost"} and not (
-        host.startswith("127.") or host.startswith("/")
+    if (
+        isinstance(host, str)
+        and host not in {"127.0.0.1", "::1", "localhost"}
+        and not (host.startswith("127.") or host.startswith("/"))
     ):
         raise ConnectionRefusedError(f"Tests may not reach the network ({host!r}); mock HTTP.")
     return _real_connect(self, address)

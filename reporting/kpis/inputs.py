@@ -1,0 +1,178 @@
+"""The facts a KPI reads, as DataFrames with a documented column contract.
+
+The database filters to the workspace, the accounts, the period and the formula's metrics, and
+picks each post's latest snapshot; pandas only pivots metrics into columns. Rows stay at the
+stored grain (account and day, or post) because a KPI uses a row only when it holds every input
+the formula needs, which cannot be decided on totals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from connectors.models import AccountMetric, Post, PostMetric, SocialAccount, Workspace
+
+ACCOUNT_COLUMNS = ["account_id", "account", "handle", "platform"]
+ACCOUNT_FACT_KEYS = ["account_id", "day"]
+POST_FACT_KEYS = ["post_id", "account_id", "published", "format", "tags"]
+
+
+def kpi_accounts(*, workspace: Workspace, account_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """The workspace's accounts (all, or those of ``account_ids`` that belong to it).
+
+    Columns: account_id (int64), account (str: display name), handle (str),
+    platform (str: platform key). Sorted by platform, display name, id.
+    """
+    accounts = SocialAccount.objects.filter(workspace=workspace)
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=list(account_ids))
+    rows = accounts.order_by("platform", "display_name", "pk").values_list(
+        "pk", "display_name", "handle", "platform"
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=ACCOUNT_COLUMNS)
+    return frame.astype(
+        {"account_id": "int64", "account": "object", "handle": "object", "platform": "object"}
+    )
+
+
+def kpi_accounts_with_facts(
+    *, workspace: Workspace, start: dt.date, end: dt.date, account_ids: Sequence[int]
+) -> set[int]:
+    """Ids of the accounts with at least one daily fact, of any metric, in the period."""
+    return set(
+        AccountMetric.objects.filter(
+            account__workspace=workspace, account_id__in=list(account_ids), day__range=(start, end)
+        )
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+
+
+def kpi_accounts_with_post_snapshots(
+    *, workspace: Workspace, start: dt.date, end: dt.date, account_ids: Sequence[int]
+) -> set[int]:
+    """Ids of the accounts with a post published in the period (see ``kpi_post_facts``) that
+    has at least one snapshot, of any metric, on or before ``end``."""
+    return set(
+        PostMetric.objects.filter(post__in=_posts(workspace, start, end, account_ids), day__lte=end)
+        .values_list("post__account_id", flat=True)
+        .distinct()
+    )
+
+
+def _posts(
+    workspace: Workspace, start: dt.date, end: dt.date, account_ids: Sequence[int]
+) -> QuerySet[Post]:
+    zone = ZoneInfo(workspace.timezone)
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return Post.objects.filter(
+        account__workspace=workspace,
+        account_id__in=list(account_ids),
+        published_at__gte=since,
+        published_at__lt=until,
+    )
+
+
+def kpi_account_facts(
+    *,
+    workspace: Workspace,
+    metrics: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    account_ids: Sequence[int],
+) -> pd.DataFrame:
+    """Daily facts of ``metrics``, one row per account and day with at least one of them.
+
+    Columns:
+        account_id (int64), day (datetime64: the day in the account's timezone, at midnight),
+        then one float64 column per metric in ``metrics`` order, NaN where the platform did not
+        report it that day.
+
+    Sorted by account_id, day.
+    """
+    rows = (
+        AccountMetric.objects.filter(
+            account__workspace=workspace,
+            account_id__in=list(account_ids),
+            day__range=(start, end),
+            metric__in=list(metrics),
+        )
+        .order_by("account_id", "day", "metric")
+        .values_list("account_id", "day", "metric", "value")
+    )
+    long = pd.DataFrame.from_records(list(rows), columns=["account_id", "day", "metric", "value"])
+    long = long.astype(
+        {"account_id": "int64", "day": "datetime64[ns]", "metric": "object", "value": "float64"}
+    )
+    wide = long.pivot(index=ACCOUNT_FACT_KEYS, columns="metric", values="value")
+    wide = wide.reindex(columns=list(metrics)).reset_index()
+    wide.columns.name = None
+    return wide.astype(
+        {"account_id": "int64", "day": "datetime64[ns]", **dict.fromkeys(metrics, "float64")}
+    )
+
+
+def kpi_post_facts(
+    *,
+    workspace: Workspace,
+    metrics: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    account_ids: Sequence[int],
+) -> pd.DataFrame:
+    """Posts published in the period, each with its latest snapshot of ``metrics``.
+
+    A post is in the period when it was published from ``start`` 00:00 to ``end`` 24:00 in the
+    workspace's timezone. Each metric is read on the post's latest snapshot day on or before
+    ``end`` (counters are lifetime totals, so the latest is the most complete).
+
+    Columns:
+        post_id (int64), account_id (int64),
+        published (datetime64: the publication time on the workspace's clock, without zone),
+        format (str: a PostFormat value), tags (object: list of str),
+        then one float64 column per metric in ``metrics`` order, NaN when never reported.
+
+    One row per post, sorted by published, post_id; posts without any snapshot are included.
+    """
+    zone = ZoneInfo(workspace.timezone)
+    posts = _posts(workspace, start, end, account_ids)
+    post_rows = posts.order_by("published_at", "pk").values_list(
+        "pk", "account_id", "published_at", "format", "tags"
+    )
+    frame = pd.DataFrame.from_records(list(post_rows), columns=POST_FACT_KEYS)
+    frame["published"] = (
+        pd.to_datetime(frame["published"], utc=True).dt.tz_convert(zone).dt.tz_localize(None)
+    )
+    frame["tags"] = [list(tags or []) for tags in frame["tags"]]
+
+    latest = (
+        PostMetric.objects.filter(post__in=posts, metric__in=list(metrics), day__lte=end)
+        .annotate(
+            newest=Window(
+                RowNumber(), partition_by=[F("post_id"), F("metric")], order_by=F("day").desc()
+            )
+        )
+        .filter(newest=1)
+        .values_list("post_id", "metric", "value")
+    )
+    snapshots = pd.DataFrame.from_records(list(latest), columns=["post_id", "metric", "value"])
+    snapshots = snapshots.astype({"post_id": "int64", "metric": "object", "value": "float64"})
+    wide = snapshots.pivot(index="post_id", columns="metric", values="value")
+    wide = wide.reindex(columns=list(metrics))
+    frame = frame.join(wide, on="post_id")
+    return frame.astype(
+        {
+            "post_id": "int64",
+            "account_id": "int64",
+            "published": "datetime64[ns]",
+            "format": "object",
+            **dict.fromkeys(metrics, "float64"),
+        }
+    ).reset_index(drop=True)

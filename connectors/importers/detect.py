@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from connectors.importers import facebook, linkedin, meta, tiktok, x, youtube
 from connectors.importers.collect import Format
@@ -14,12 +14,12 @@ from connectors.importers.core import Sheet
 from connectors.importers.reading import header_find
 
 GENERIC = "generic"
-GENERIC_LABEL = _l("Any spreadsheet, with a column mapping")
+GENERIC_LABEL = gettext_lazy("Any spreadsheet, with a column mapping")
 
 REGISTRY: tuple[Format, ...] = (
     Format(
         "x_tweet_activity",
-        _l("X tweet activity export"),
+        gettext_lazy("X tweet activity export"),
         "x",
         x.tweet_activity_signature,
         x.tweet_activity_parse,
@@ -27,7 +27,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "x_account_daily",
-        _l("X daily account activity export"),
+        gettext_lazy("X daily account activity export"),
         "x",
         x.account_daily_signature,
         x.account_daily_parse,
@@ -35,7 +35,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "x_post_analytics",
-        _l("X Premium post analytics export"),
+        gettext_lazy("X Premium post analytics export"),
         "x",
         x.post_analytics_signature,
         x.post_analytics_parse,
@@ -43,7 +43,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "youtube_table",
-        _l("YouTube Studio table data"),
+        gettext_lazy("YouTube Studio table data"),
         "youtube",
         youtube.table_signature,
         youtube.table_parse,
@@ -51,7 +51,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "youtube_chart",
-        _l("YouTube Studio chart data"),
+        gettext_lazy("YouTube Studio chart data"),
         "youtube",
         youtube.chart_signature,
         youtube.chart_parse,
@@ -60,7 +60,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "tiktok_overview",
-        _l("TikTok overview export"),
+        gettext_lazy("TikTok overview export"),
         "tiktok",
         tiktok.overview_signature,
         tiktok.overview_parse,
@@ -68,7 +68,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "tiktok_content",
-        _l("TikTok content export"),
+        gettext_lazy("TikTok content export"),
         "tiktok",
         tiktok.content_signature,
         tiktok.content_parse,
@@ -76,7 +76,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "tiktok_followers",
-        _l("TikTok follower history export"),
+        gettext_lazy("TikTok follower history export"),
         "tiktok",
         tiktok.followers_signature,
         tiktok.followers_parse,
@@ -84,7 +84,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "facebook_post_insights",
-        _l("Facebook Page Insights post export (legacy)"),
+        gettext_lazy("Facebook Page Insights post export (legacy)"),
         "facebook",
         facebook.signature,
         facebook.parse,
@@ -92,7 +92,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "meta_facebook_posts",
-        _l("Meta Business Suite export of Facebook posts"),
+        gettext_lazy("Meta Business Suite export of Facebook posts"),
         "facebook",
         meta.facebook_signature,
         meta.facebook_parse,
@@ -100,7 +100,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "meta_instagram_posts",
-        _l("Meta Business Suite export of Instagram posts"),
+        gettext_lazy("Meta Business Suite export of Instagram posts"),
         "instagram",
         meta.instagram_signature,
         meta.instagram_parse,
@@ -108,7 +108,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "linkedin_content",
-        _l("LinkedIn Page content export"),
+        gettext_lazy("LinkedIn Page content export"),
         "linkedin",
         linkedin.content_signature,
         linkedin.content_parse,
@@ -116,7 +116,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "linkedin_followers",
-        _l("LinkedIn Page followers export"),
+        gettext_lazy("LinkedIn Page followers export"),
         "linkedin",
         linkedin.followers_signature,
         linkedin.followers_parse,
@@ -124,7 +124,7 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "linkedin_visitors",
-        _l("LinkedIn Page visitors export"),
+        gettext_lazy("LinkedIn Page visitors export"),
         "linkedin",
         linkedin.visitors_signature,
         linkedin.visitors_parse,
@@ -133,7 +133,7 @@ REGISTRY: tuple[Format, ...] = (
     # Last: "Date" and any of YouTube's metric names is a loose signature.
     Format(
         "youtube_totals",
-        _l("YouTube Studio totals"),
+        gettext_lazy("YouTube Studio totals"),
         "youtube",
         youtube.totals_signature,
         youtube.totals_parse,

@@ -60,4 +60,15 @@ SCHEDULES: tuple[Schedule, ...] = (
         why="Queues a sync of every connected account that is due, so their numbers stay fresh.",
         expire_seconds=600,
     ),
+    # Every 30 minutes: an alert about an account that stopped syncing or a KPI that dropped is
+    # worth knowing within the hour, and each run costs one KPI computation per rule. Events are
+    # keyed by occurrence, so a run that is late, doubled or dropped sends nothing twice; a
+    # dropped run is simply caught up by the next one.
+    Schedule(
+        name="Evaluate alert rules",
+        task="reporting.alerts_evaluate",
+        crontab=Crontab(minute="5,35"),
+        why="Checks every active alert rule and emails or posts each new occurrence once.",
+        expire_seconds=1200,
+    ),
 )

@@ -212,3 +212,7 @@ IMPORT_MAX_MB = env_int("RAPPORT_IMPORT_MAX_MB", 20)
 IMPORT_MAX_ROWS = env_int("RAPPORT_IMPORT_MAX_ROWS", 200_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Alerts: webhooks to http:// or to private, loopback and link-local addresses are refused unless
+# this is on (a chat server on the operator's own network).
+ALERTS_ALLOW_PRIVATE_WEBHOOKS = env_bool("ALERTS_ALLOW_PRIVATE_WEBHOOKS", False)

@@ -37,5 +37,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("connectors.urls")),
+    path("", include("dashboards.urls_kpis")),
+    path("", include("dashboards.urls_alerts")),
     path("", include("dashboards.urls")),
 ]

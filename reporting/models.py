@@ -155,3 +155,134 @@ def _workspace_created(sender: type[Workspace], instance: Workspace, **kwargs: A
     from reporting.kpis.services import kpi_library_seed
 
     kpi_library_seed(workspace=instance)
+
+
+class GoalPeriod(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+    YEAR = "year", _("Year")
+    CUSTOM = "custom", _("Custom dates")
+
+
+class Goal(models.Model):
+    """A target for a KPI over a period, for the whole workspace or one account.
+
+    ``start`` and ``end`` are inclusive days in the workspace's timezone. ``target`` is in the
+    KPI's unit, percentages as fractions (0.05 for 5%), like every stored KPI value.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="goals")
+    kpi = models.ForeignKey(
+        KpiDefinition, on_delete=models.CASCADE, related_name="goals", verbose_name=_("KPI")
+    )
+    # Null: the goal is for the whole workspace, every account that reports the KPI's inputs.
+    account = models.ForeignKey(
+        "connectors.SocialAccount",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="goals",
+        verbose_name=_("account"),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    period_kind = models.CharField(_("period"), max_length=10, choices=GoalPeriod.choices)
+    start = models.DateField(_("first day"))
+    end = models.DateField(_("last day"))
+    target = models.FloatField(_("target"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
+        ordering = ["workspace", "start", "name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="goal_dates"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, list[Any]] = {}
+        if self.start and self.end and self.end < self.start:
+            errors.setdefault("end", []).append(
+                _("The last day must be on or after the first day.")
+            )
+        elif (
+            self.start
+            and self.end
+            and self.period_kind in GoalPeriod.values
+            and self.period_kind != GoalPeriod.CUSTOM
+        ):
+            # Imported here: reporting.goals imports these models, which load first.
+            from reporting.goals.periods import goal_period_bounds
+
+            if (self.start, self.end) != goal_period_bounds(self.period_kind, self.start):
+                errors.setdefault("start", []).append(
+                    _(
+                        "A month, quarter or year goal starts on the first day and ends on "
+                        "the last day of that calendar period; choose custom dates for any "
+                        "other period."
+                    )
+                )
+        if self.workspace_id is not None:
+            if self.kpi_id is not None and self.kpi.workspace_id != self.workspace_id:
+                errors.setdefault("kpi", []).append(_("This KPI belongs to another workspace."))
+            account = self.account if self.account_id is not None else None
+            if account is not None and account.workspace_id != self.workspace_id:
+                errors.setdefault("account", []).append(
+                    _("This account belongs to another workspace.")
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class TagRuleKind(models.TextChoices):
+    HASHTAG = "hashtag", _("Hashtag in the text")
+    KEYWORD = "keyword", _("Keyword in the text")
+    FORMAT = "format", _("Format")
+    DATE_RANGE = "date_range", _("Published between two dates")
+
+
+class TagRule(models.Model):
+    """Tags a workspace's posts automatically: ``reporting.tags.tag_rules_apply`` adds ``tag``
+    to every post matching any of ``values`` (hashtags without '#', keywords, format keys, or
+    for a date range the first and last day in ISO form, in the workspace's timezone)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tag_rules")
+    tag = models.CharField(_("tag"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=16, choices=TagRuleKind.choices)
+    values = models.JSONField(_("values"), default=list)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tag rule")
+        verbose_name_plural = _("tag rules")
+        ordering = ["workspace", "tag", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.tag} ({self.kind}: {', '.join(map(str, self.values))})"
+
+
+class PostRuleTags(models.Model):
+    """The tags that rules, not people, added to a post. ``Post.tags`` holds hand tags and rule
+    tags together (it is what the KPI engine reads); this record is what lets a removed rule
+    take back only its own tags and never a tag someone set by hand."""
+
+    post = models.OneToOneField(
+        "connectors.Post", on_delete=models.CASCADE, related_name="rule_tags"
+    )
+    tags = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"rule tags of {self.post_id}: {self.tags}"
+
+
+# Alert models live in their own module; imported here so Django registers them with the app.
+from reporting.alert_models import AlertDelivery, AlertEvent, AlertRule  # noqa: E402, F401

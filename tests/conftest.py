@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from connectors.models import Role, User, Workspace
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
@@ -44,6 +45,15 @@ def _no_network() -> Iterator[None]:
     socket.socket.connect = _loopback_only_connect  # type: ignore[method-assign,assignment]
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Iterator[None]:
+    # A request by a French-speaking user activates French for the thread; without a reset it
+    # would leak into the next test's messages.
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
+from django.utils.translation import gettext as _
 
 from connectors.base import (
     AuthError,
@@ -78,14 +79,25 @@ def response_raise(
         return
     detail = _message(body, response)
     if status in (401, 403):
-        raise AuthError(f"{platform} refused the credentials ({status}): {detail}")
+        raise AuthError(
+            _("%(platform)s refused the credentials (%(status)s): %(detail)s")
+            % {"platform": platform, "status": status, "detail": detail}
+        )
     if status == 429:
         raise RateLimited(
-            f"{platform} rate limit reached: {detail}", retry_after=retry_after_seconds(response)
+            _("%(platform)s rate limit reached: %(detail)s")
+            % {"platform": platform, "detail": detail},
+            retry_after=retry_after_seconds(response),
         )
     if status >= 500:
-        raise TransientError(f"{platform} server error ({status}): {detail}")
-    raise ConnectorError(f"{platform} rejected the request ({status}): {detail}")
+        raise TransientError(
+            _("%(platform)s server error (%(status)s): %(detail)s")
+            % {"platform": platform, "status": status, "detail": detail}
+        )
+    raise ConnectorError(
+        _("%(platform)s rejected the request (%(status)s): %(detail)s")
+        % {"platform": platform, "status": status, "detail": detail}
+    )
 
 
 def request_json(
@@ -119,16 +131,23 @@ def request_json(
             timeout=timeout,
         )
     except requests.Timeout as exc:
-        raise TransientError(f"{platform} did not answer in time ({url.split('?')[0]}).") from exc
+        raise TransientError(
+            _("%(platform)s did not answer in time (%(url)s).")
+            % {"platform": platform, "url": url.split("?")[0]}
+        ) from exc
     except requests.ConnectionError as exc:
-        raise TransientError(f"{platform} could not be reached: {exc.__class__.__name__}.") from exc
+        raise TransientError(
+            _("%(platform)s could not be reached: %(error)s.")
+            % {"platform": platform, "error": exc.__class__.__name__}
+        ) from exc
     try:
         body = response.json() if response.content else None
     except (ValueError, json.JSONDecodeError):
         body = None
         if response.status_code < 400:
             raise TransientError(
-                f"{platform} answered with a body that is not JSON ({response.status_code})."
+                _("%(platform)s answered with a body that is not JSON (%(status)s).")
+                % {"platform": platform, "status": response.status_code}
             ) from None
     if connector is not None:
         safe_params = {

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from connectors.models import Workspace
@@ -65,17 +66,18 @@ class Command(BaseCommand):
             }
             self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
             return
-        self.stdout.write(_("Findings") if findings else _("No significant finding."))
-        for rank, insight in enumerate(findings, 1):
-            marker = "" if insight.significant else " " + _("(not significant)")
-            self.stdout.write(f"{rank:>3}. [{insight.kind}] {insight.title}{marker}")
-            self.stdout.write(f"     {insight.text}")
-        self.stdout.write("")
-        self.stdout.write(_("Recommendations") if recommendations else _("No recommendation."))
-        for rank, recommendation in enumerate(recommendations, 1):
-            self.stdout.write(f"{rank:>3}. {recommendation.title}")
-            self.stdout.write(f"     {recommendation.text}")
-            self.stdout.write("     " + _("Why: %(why)s") % {"why": recommendation.why})
+        with translation.override(lang):
+            self.stdout.write(_("Findings") if findings else _("No significant finding."))
+            for rank, insight in enumerate(findings, 1):
+                marker = "" if insight.significant else " " + _("(not significant)")
+                self.stdout.write(f"{rank:>3}. [{insight.kind}] {insight.title}{marker}")
+                self.stdout.write(f"     {insight.text}")
+            self.stdout.write("")
+            self.stdout.write(_("Recommendations") if recommendations else _("No recommendation."))
+            for rank, recommendation in enumerate(recommendations, 1):
+                self.stdout.write(f"{rank:>3}. {recommendation.title}")
+                self.stdout.write(f"     {recommendation.text}")
+                self.stdout.write("     " + _("Why: %(why)s") % {"why": recommendation.why})
 
 
 def _date_arg(value: dt.date | str) -> dt.date:

@@ -39,5 +39,7 @@ urlpatterns = [
     path("", include("connectors.urls")),
     path("", include("dashboards.urls_kpis")),
     path("", include("dashboards.urls_alerts")),
+    path("", include("dashboards.urls_tags")),
+    path("", include("dashboards.urls_insights")),
     path("", include("dashboards.urls")),
 ]

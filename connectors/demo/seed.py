@@ -27,6 +27,7 @@ from connectors.demo.profiles import (
 )
 from connectors.models import AccountMetric, Membership, SocialAccount, User, Workspace
 from connectors.services import account_metrics_upsert, post_metrics_upsert, posts_upsert
+from connectors.signals import demo_workspace_seeded
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def demo_workspace_seed(*, end: dt.date | None = None, days: int = DEMO_DAYS) ->
         end = end or demo_yesterday(tz=workspace.timezone)
         start = end - dt.timedelta(days=days - 1)
         written = _history_write(accounts, start=start, end=end)
+        demo_workspace_seeded.send(sender=Workspace, workspace=workspace, end=end)
     return DemoSeedResult(
         workspace=workspace,
         start=start,

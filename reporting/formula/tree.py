@@ -8,6 +8,7 @@ overflow give NaN, never an infinity.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import reduce
@@ -20,14 +21,16 @@ Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 
 
-class Node:
+class Node(ABC):
     """A node of a parsed formula."""
 
+    @abstractmethod
     def evaluate(self, env: Mapping[str, Array], size: int) -> Array:
-        raise NotImplementedError
+        """The node's values for ``size`` rows; NaN where not available."""
 
+    @abstractmethod
     def present(self, env: Mapping[str, Mask], size: int) -> Mask:
-        raise NotImplementedError
+        """Where every input the node needs is available."""
 
 
 @dataclass(frozen=True)

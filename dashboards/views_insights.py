@@ -358,7 +358,11 @@ def insights(request: WorkspaceRequest) -> HttpResponse:
         workspace=workspace, start=period.start, end=period.end, language=language
     )
     advice = recommendations_generate(
-        workspace=workspace, start=period.start, end=period.end, language=language
+        workspace=workspace,
+        start=period.start,
+        end=period.end,
+        language=language,
+        findings=found,
     )
     maker = _FigureMaker(workspace, period.start, period.end)
     cards = []

@@ -150,15 +150,20 @@ def recommendations_generate(
     end: dt.date,
     language: str,
     goals: Sequence[Any] | None = None,
+    findings: Sequence[Insight] | None = None,
 ) -> list[Recommendation]:
     """What to do, most urgent first, in ``language``.
 
     From significant findings only: more of a format that beats the others on an account,
     more or less of a tag, when to post (cells with enough posts). From goals: those off
     track or at risk (``goals``: GoalProgress objects; default: every goal of the workspace
-    measured on ``end``, when the goals module is installed).
+    measured on ``end``, when the goals module is installed). ``findings``: the result of
+    ``insights_generate`` for the same arguments, when the caller has it already; only the
+    significant ones are used.
     """
-    findings = insights_generate(workspace=workspace, start=start, end=end, language=language)
+    if findings is None:
+        findings = insights_generate(workspace=workspace, start=start, end=end, language=language)
+    findings = [i for i in findings if i.significant]
     if goals is None:
         reader = _goal_reader()
         goals = reader(workspace=workspace, today=end) if reader is not None else []

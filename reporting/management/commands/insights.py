@@ -53,7 +53,7 @@ class Command(BaseCommand):
             include_weak=options["include_weak"],
         )
         recommendations = recommendations_generate(
-            workspace=workspace, start=start, end=end, language=lang
+            workspace=workspace, start=start, end=end, language=lang, findings=findings
         )
         if options["json"]:
             payload = {

@@ -7,7 +7,9 @@ from the one template in ``dashboards/theme.py``; nothing here picks fonts or si
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -172,3 +174,47 @@ def platform_bars_chart(buckets: pd.DataFrame, *, grain: Grain) -> go.Figure:
         yaxis={"tickformat": ",.0f"},
         showlegend=True,
     )
+
+
+def annotations_add(figure: go.Figure, notes: Sequence[tuple[dt.date, str]]) -> go.Figure:
+    """Draw the workspace's dated notes on a time chart: a dotted line on each day and a
+    numbered marker at the top whose hover shows the note. Used by every chart with dates on
+    its x axis, so "campaign launch" sits in the same place on all of them."""
+    if not notes:
+        return figure
+    by_day: dict[dt.date, list[str]] = {}
+    for day, text in notes:
+        by_day.setdefault(day, []).append(text)
+    for day in by_day:
+        figure.add_vline(
+            x=pd.Timestamp(day).timestamp() * 1000,
+            line={"color": theme.ANNOTATION_COLOR, "width": 1, "dash": "dot"},
+        )
+    days = sorted(by_day)
+    figure.add_trace(
+        go.Scatter(
+            x=[pd.Timestamp(day) for day in days],
+            y=[1.0] * len(days),
+            yaxis="y2",
+            mode="markers+text",
+            text=["✎"] * len(days),
+            textposition="middle center",
+            textfont={"color": theme.ANNOTATION_COLOR, "size": 11},
+            marker={
+                "symbol": "square",
+                "size": 16,
+                "color": "rgba(255,255,255,0.9)",
+                "line": {"color": theme.ANNOTATION_COLOR, "width": 1},
+            },
+            customdata=["<br>".join(by_day[day]) for day in days],
+            hovertemplate="%{x|" + _("%b %-d, %Y") + "}<br>%{customdata}<extra></extra>",
+            name=_("Notes"),
+            showlegend=False,
+            cliponaxis=False,
+            meta={"rapport": "annotations"},
+        )
+    )
+    figure.update_layout(
+        yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
+    )
+    return figure

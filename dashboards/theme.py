@@ -23,6 +23,8 @@ TEXT_COLOR = "#1f2937"
 MUTED_COLOR = "#5b6472"
 GRID_COLOR = "#e6e8ec"
 AXIS_COLOR = "#c9ced6"
+# Annotations: a dark neutral that no platform colour uses.
+ANNOTATION_COLOR = "#4b5563"
 
 # Okabe & Ito (2008), "Color Universal Design". Black comes last: it reads as "total" elsewhere.
 OKABE_ITO = [

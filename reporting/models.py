@@ -286,3 +286,4 @@ class PostRuleTags(models.Model):
 
 # Alert models live in their own module; imported here so Django registers them with the app.
 from reporting.alert_models import AlertDelivery, AlertEvent, AlertRule  # noqa: E402, F401
+from reporting.annotation_models import Annotation  # noqa: E402, F401

@@ -181,6 +181,28 @@ CELERY_TIMEZONE = "UTC"
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must stay below the visibility timeout.")
 
+# Computed dashboard panels are cached, keyed on the workspace's data version (README,
+# Performance). Without CACHE_URL each web process keeps its own small in-memory cache.
+CACHE_URL = env_str("CACHE_URL")
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 6 * 3600)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "rapport",
+            "TIMEOUT": DASHBOARD_CACHE_SECONDS,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "TIMEOUT": DASHBOARD_CACHE_SECONDS,
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -41,5 +41,8 @@ urlpatterns = [
     path("", include("dashboards.urls_alerts")),
     path("", include("dashboards.urls_tags")),
     path("", include("dashboards.urls_insights")),
+    path("", include("dashboards.urls_annotations")),
+    path("", include("dashboards.urls_content")),
+    path("", include("dashboards.urls_posts")),
     path("", include("dashboards.urls")),
 ]

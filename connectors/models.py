@@ -54,6 +54,9 @@ class Workspace(models.Model):
     )
     report_footer = models.CharField(_("report footer"), max_length=200, blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False)
+    # Bumped by every service that changes what the dashboards compute (facts, posts, tags,
+    # KPIs, goals, notes), so cached panels are keyed on it and never outlive the data.
+    data_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -24,6 +24,7 @@ from django.db import models, transaction
 from connectors.base import AccountMetricRow, PostMetricRow, PostRow
 from connectors.metrics import METRICS
 from connectors.models import AccountMetric, Post, PostFormat, PostMetric, SocialAccount
+from connectors.versioning import workspace_data_changed
 
 # Rows per INSERT: large enough to amortise the round trip, small enough for SQLite's bound
 # parameter limit and for Postgres to plan the statement quickly.
@@ -112,6 +113,8 @@ def posts_upsert(
                     "external_id", "id"
                 )
             )
+    if written:
+        workspace_data_changed(workspace_id=account.workspace_id)
     return PostsUpserted(post_ids=post_ids, written=written)
 
 
@@ -150,6 +153,8 @@ def account_metrics_upsert(
             written += _facts_write(
                 AccountMetric, changed, unique_fields=["account", "metric", "day"]
             )
+    if written:
+        workspace_data_changed(workspace_id=account.workspace_id)
     return written
 
 
@@ -235,6 +240,8 @@ def post_metrics_upsert(
                 if existing.get((post_ids[r.post_external_id], r.day, r.metric)) != r.value
             ]
             written += _facts_write(PostMetric, changed, unique_fields=["post", "metric", "day"])
+    if written:
+        workspace_data_changed(workspace_id=account.workspace_id)
     return written
 
 

@@ -218,3 +218,127 @@ def annotations_add(figure: go.Figure, notes: Sequence[tuple[dt.date, str]]) -> 
         yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
     )
     return figure
+
+
+def _value_format(unit: str) -> str:
+    """A d3 number format for a KPI unit (percentages are stored as fractions)."""
+    return ".2%" if unit == "percent" else (",.2f" if unit == "decimal" else ",.0f")
+
+
+def sparkline_chart(breakdown: pd.DataFrame, *, unit: str = "count") -> go.Figure:
+    """A small line of a KPI per bucket, without axes, for a KPI card.
+
+    ``breakdown`` follows ``reporting.kpis.engine.kpi_breakdown`` by day, week or month.
+    """
+    fmt = _value_format(unit)
+    figure = go.Figure(
+        go.Scatter(
+            x=breakdown["period_start"],
+            y=breakdown["value"].to_numpy(),
+            mode="lines",
+            line={"color": theme.ACCENT_COLOR, "width": 2},
+            connectgaps=False,
+            hovertemplate="%{x|" + _("%b %-d, %Y") + "}: %{y:" + fmt + "}<extra></extra>",
+            fill="tozeroy",
+            fillcolor=theme.ACCENT_FILL,
+        )
+    )
+    return _layout(
+        figure,
+        height=56,
+        margin={"l": 0, "r": 0, "t": 4, "b": 0},
+        xaxis={"visible": False, "fixedrange": True},
+        yaxis={"visible": False, "fixedrange": True, "rangemode": "tozero"},
+        showlegend=False,
+        hovermode="x",
+    )
+
+
+def kpi_trend_chart(
+    current: pd.DataFrame,
+    before: pd.DataFrame | None,
+    *,
+    grain: Grain,
+    name: str,
+    unit: str = "count",
+) -> go.Figure:
+    """A KPI per bucket over the period, and the comparison period's buckets (dashed) laid on
+    the same dates so the two can be read against each other; the hover of the comparison
+    names its own dates.
+
+    Both frames follow ``kpi_breakdown`` by day, week or month.
+    """
+    fmt = _value_format(unit)
+    date_fmt = _hover_date_format(grain)
+    figure = go.Figure()
+    if before is not None and not before.empty:
+        count = min(len(before), len(current))
+        shifted = before.iloc[-count:] if grain is Grain.WEEK else before.iloc[:count]
+        x = (
+            current["period_start"].iloc[-count:]
+            if grain is Grain.WEEK
+            else current["period_start"].iloc[:count]
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=shifted["value"].to_numpy(),
+                customdata=shifted["period_start"].dt.strftime("%Y-%m-%d"),
+                name=_("Comparison period"),
+                mode="lines",
+                line={"color": theme.MUTED_COLOR, "width": 1.5, "dash": "dash"},
+                connectgaps=False,
+                hovertemplate="%{y:" + fmt + "} (" + _("from %{customdata}") + ")<extra>"
+                "%{fullData.name}</extra>",
+                xhoverformat=date_fmt,
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=current["period_start"],
+            y=current["value"].to_numpy(),
+            name=name,
+            mode="lines+markers" if len(current) <= 31 else "lines",
+            line={"color": theme.ACCENT_COLOR, "width": 2.5},
+            marker={"size": 5},
+            connectgaps=False,
+            hovertemplate="%{y:" + fmt + "}<extra>%{fullData.name}</extra>",
+            xhoverformat=date_fmt,
+        )
+    )
+    return _layout(
+        figure,
+        xaxis=_date_axis(),
+        yaxis={"tickformat": fmt.replace(",.2f", ",.1f"), "rangemode": "tozero"},
+        showlegend=True,
+        hovermode="x unified",
+    )
+
+
+def platform_share_chart(mix: pd.DataFrame, *, metric: str, label: str) -> go.Figure:
+    """Horizontal bars: each platform's part of a metric (``dashboards.panels.platform_mix``)."""
+    rows = mix[mix[metric].notna()].sort_values(metric)
+    total = rows[metric].sum()
+    shares = rows[metric] / total if total else rows[metric] * 0
+    figure = go.Figure(
+        go.Bar(
+            x=rows[metric].to_numpy(),
+            y=rows["label"],
+            orientation="h",
+            marker={"color": [theme.platform_color(str(p)) for p in rows["platform"]]},
+            customdata=shares.to_numpy(),
+            text=[f"{share:.0%}" for share in shares],
+            textposition="outside",
+            textangle=0,
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:,.0f} (%{customdata:.1%})<extra></extra>",
+            name=label,
+        )
+    )
+    return _layout(
+        figure,
+        xaxis={"tickformat": ",.0f"},
+        yaxis={"automargin": True},
+        showlegend=False,
+        height=max(160, 48 * len(rows) + 60),
+    )

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connectors.models import Platform, SocialAccount, Workspace
+from dashboards.cache import workspace_cached
 from dashboards.filters import (
     COMPARE_CHOICES,
     CUSTOM,
@@ -60,6 +61,9 @@ class DashboardFilters:
     available_tags: tuple[str, ...]
     fact_bounds: tuple[dt.date, dt.date] | None
     errors: tuple[str, ...] = field(default=())
+    # The page's own parameters (a sort, a chosen metric), kept when a filter changes; the page
+    # number is not: new filters start again on page one.
+    page_params: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def is_scoped(self) -> bool:
@@ -80,7 +84,10 @@ class DashboardFilters:
 
     def params(self, **overrides: Any) -> list[tuple[str, str]]:
         """The filters as query parameters; an override of None drops that key."""
-        values: dict[str, list[str]] = {
+        values: dict[str, list[str]] = {key: [] for key, _value in self.page_params}
+        for key, value in self.page_params:
+            values[key].append(value)
+        values |= {
             "range": [self.period.preset] if self.period.preset else [],
             "start": [self.period.start.isoformat()] if self.period.preset == CUSTOM else [],
             "end": [self.period.end.isoformat()] if self.period.preset == CUSTOM else [],
@@ -164,6 +171,16 @@ class DashboardFilters:
         return chips
 
     @property
+    def nav_query(self) -> str:
+        """The filters alone (no page parameters), for links to the other dashboard pages."""
+        params = [(key, value) for key, value in self.params() if key in FILTER_KEYS]
+        return "?" + urlencode(params) if params else ""
+
+    @property
+    def all_time_query(self) -> str:
+        return self.query(range="all")
+
+    @property
     def clear_query(self) -> str:
         return self.query(account=None, platform=None, tag=None)
 
@@ -193,7 +210,9 @@ def filters_from_query(
 ) -> DashboardFilters:
     """Parse and validate the global filters of ``query`` for ``workspace``."""
     today = today or timezone.localdate(timezone=ZoneInfo(workspace.timezone))
-    bounds = workspace_fact_bounds(workspace=workspace)
+    bounds = workspace_cached(
+        workspace, "fact-bounds", lambda: workspace_fact_bounds(workspace=workspace)
+    )
     period, form = period_from_query(query, today=today, first_day=bounds[0] if bounds else None)
     errors = form.error_messages() if not form.is_valid() else []
     compare = form.comparison_choice()
@@ -219,7 +238,9 @@ def filters_from_query(
         if (not account_ids or account.pk in account_ids)
         and (not platforms or account.platform in platforms)
     )
-    available_tags = tuple(tag_names(workspace=workspace))
+    available_tags = tuple(
+        workspace_cached(workspace, "tag-names", lambda: tag_names(workspace=workspace))
+    )
     asked_tags = [tag for tag in query.getlist("tag") if tag]
     tags = tuple(dict.fromkeys(tag for tag in asked_tags if tag in available_tags))
     if len(tags) < len(set(asked_tags)):
@@ -238,4 +259,10 @@ def filters_from_query(
         available_tags=available_tags,
         fact_bounds=bounds,
         errors=tuple(errors),
+        page_params=tuple(
+            (key, value)
+            for key, values in query.lists()
+            if key not in FILTER_KEYS and key != "page"
+            for value in values
+        ),
     )

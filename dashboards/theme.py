@@ -25,6 +25,9 @@ GRID_COLOR = "#e6e8ec"
 AXIS_COLOR = "#c9ced6"
 # Annotations: a dark neutral that no platform colour uses.
 ANNOTATION_COLOR = "#4b5563"
+# The one series of a single-KPI chart (trend line, sparkline).
+ACCENT_COLOR = "#0072B2"
+ACCENT_FILL = "rgba(0, 114, 178, 0.10)"
 
 # Okabe & Ito (2008), "Color Universal Design". Black comes last: it reads as "total" elsewhere.
 OKABE_ITO = [

@@ -12,7 +12,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -20,17 +19,16 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from connectors.access import WorkspaceRequest, workspace_required
 from connectors.metrics import METRICS
 from connectors.models import Post, SocialAccount, Workspace
 from connectors.permissions import Action
-from connectors.selectors import account_list
 from dashboards import charts, charts_insights
-from dashboards.filters import period_from_query
-from dashboards.views import _range_links
+from dashboards.cache import panel_cached
+from dashboards.scope import filters_from_query
 from reporting.analysis.content import (
     ContentBy,
     content_breakdown,
@@ -49,7 +47,6 @@ from reporting.insights import (
     recommendations_generate,
 )
 from reporting.insights.generate import _Context
-from reporting.selectors import workspace_fact_bounds
 
 EXCERPT_CHARS = 280
 # A tag chart shows the tag of the finding and the largest other groups, not every tag.
@@ -331,40 +328,20 @@ def _recommendation_card(
     return RecommendationCard(recommendation, "", "")
 
 
-@workspace_required(Action.VIEW)
-def insights(request: WorkspaceRequest) -> HttpResponse:
-    workspace = request.membership.workspace
-    today = timezone.localdate(timezone=ZoneInfo(workspace.timezone))
-    bounds = workspace_fact_bounds(workspace=workspace)
-    period, form = period_from_query(
-        request.GET, today=today, first_day=bounds[0] if bounds else None
-    )
-    accounts = list(account_list(workspace=workspace))
-    context: dict[str, Any] = {
-        "period": period,
-        "today": today,
-        "range_links": _range_links(period),
-        "filter_errors": form.error_messages() if request.GET and not form.is_valid() else [],
-        "fact_bounds": bounds,
-        "accounts": accounts,
-        "findings": [],
-        "recommendations": [],
-    }
-    if not accounts:
-        return render(request, "insights/list.html", context)
-
+def _insight_cards(
+    workspace: Workspace, start: dt.date, end: dt.date
+) -> tuple[list[FindingCard], list[RecommendationCard]]:
+    """Findings with their evidence charts, and recommendations linked to them."""
     language = _language()
-    found = insights_generate(
-        workspace=workspace, start=period.start, end=period.end, language=language
-    )
+    found = insights_generate(workspace=workspace, start=start, end=end, language=language)
     advice = recommendations_generate(
         workspace=workspace,
-        start=period.start,
-        end=period.end,
+        start=start,
+        end=end,
         language=language,
         findings=found,
     )
-    maker = _FigureMaker(workspace, period.start, period.end)
+    maker = _FigureMaker(workspace, start, end)
     cards = []
     for insight in found:
         figure, label = maker.figure(insight)
@@ -388,12 +365,29 @@ def insights(request: WorkspaceRequest) -> HttpResponse:
     shown: dict[str, Recommendation] = {}
     for recommendation in advice:
         shown.setdefault(recommendation.title, recommendation)
-    context.update(
-        {
-            "findings": cards,
-            "recommendations": [
-                _recommendation_card(r, anchors, workspace.slug) for r in shown.values()
-            ],
-        }
+    return cards, [_recommendation_card(r, anchors, workspace.slug) for r in shown.values()]
+
+
+@workspace_required(Action.VIEW)
+def insights(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.membership.workspace
+    filters = filters_from_query(request.GET, workspace=workspace)
+    period = filters.period
+    accounts = filters.all_accounts
+    context: dict[str, Any] = {
+        "filters": filters,
+        "period": period,
+        "hide_scope": True,
+        "fact_bounds": filters.fact_bounds,
+        "accounts": accounts,
+        "findings": [],
+        "recommendations": [],
+    }
+    if not accounts:
+        return render(request, "insights/list.html", context)
+
+    cards, recommendations = panel_cached(
+        filters, "insights", lambda: _insight_cards(workspace, period.start, period.end)
     )
+    context.update({"findings": cards, "recommendations": recommendations})
     return render(request, "insights/list.html", context)

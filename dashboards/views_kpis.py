@@ -20,6 +20,7 @@ from connectors.metrics import METRICS
 from connectors.models import Workspace
 from connectors.permissions import Action
 from dashboards import charts
+from dashboards.cache import workspace_cached
 from dashboards.charts_goals import goal_chart
 from dashboards.forms_kpis import GoalForm, KpiForm, form_error_from
 from reporting.goals.selectors import GoalProgress, goal_get, goal_list_progress
@@ -49,6 +50,11 @@ class GoalCard:
 def goals(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.membership.workspace
     today = _today(workspace)
+    cards = workspace_cached(workspace, "goals", lambda: _goal_cards(workspace, today), today)
+    return render(request, "goals/list.html", {"cards": cards, "today": today})
+
+
+def _goal_cards(workspace: Workspace, today: dt.date) -> list[GoalCard]:
     cards = []
     for progress in goal_list_progress(workspace=workspace, today=today):
         figure = goal_chart(
@@ -64,7 +70,7 @@ def goals(request: WorkspaceRequest) -> HttpResponse:
                 dom_id=f"goal-figure-{progress.goal.pk}",
             )
         )
-    return render(request, "goals/list.html", {"cards": cards, "today": today})
+    return cards
 
 
 def _goal_form_page(request: WorkspaceRequest, goal: Goal | None) -> HttpResponse:
@@ -146,7 +152,12 @@ def _library_value(workspace: Workspace, kpi: KpiDefinition, today: dt.date) -> 
 def kpis(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.membership.workspace
     today = _today(workspace)
-    rows = [_library_value(workspace, kpi, today) for kpi in kpi_list(workspace=workspace)]
+    rows = workspace_cached(
+        workspace,
+        "kpi-library",
+        lambda: [_library_value(workspace, kpi, today) for kpi in kpi_list(workspace=workspace)],
+        today,
+    )
     return render(
         request,
         "kpis/list.html",

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from connectors.access import WorkspaceRequest, workspace_required
 from connectors.models import Post, PostFormat
 from connectors.permissions import Action, role_can
+from dashboards.cache import workspace_cached
 from dashboards.forms_tags import BulkTagForm, PostFilterForm, TagRuleForm
 from reporting.models import TagRule, TagRuleKind
 from reporting.tag_services import (
@@ -83,9 +84,13 @@ def tag_list(request: WorkspaceRequest) -> HttpResponse:
             active=bool(row["active"]),
             posts=int(row["posts"]),
         )
-        for row in _records(tag_rule_summary(workspace=workspace))
+        for row in _records(
+            workspace_cached(workspace, "tag-rules", lambda: tag_rule_summary(workspace=workspace))
+        )
     ]
-    tags = tag_summary(workspace=workspace).to_dict("records")
+    tags = workspace_cached(
+        workspace, "tags", lambda: tag_summary(workspace=workspace).to_dict("records")
+    )
     return render(request, "tags/list.html", {"tags": tags, "rules": rules})
 
 

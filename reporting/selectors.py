@@ -55,8 +55,17 @@ def period_previous(*, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return start - dt.timedelta(days=length), start - dt.timedelta(days=1)
 
 
-def _facts(*, workspace: Workspace, start: dt.date, end: dt.date) -> QuerySet[AccountMetric]:
-    return AccountMetric.objects.filter(account__workspace=workspace, day__range=(start, end))
+def _facts(
+    *,
+    workspace: Workspace,
+    start: dt.date,
+    end: dt.date,
+    account_ids: Sequence[int] | None = None,
+) -> QuerySet[AccountMetric]:
+    facts = AccountMetric.objects.filter(account__workspace=workspace, day__range=(start, end))
+    if account_ids is not None:
+        facts = facts.filter(account_id__in=list(account_ids))
+    return facts
 
 
 def membership_list_with_counts(*, user: User) -> QuerySet[Membership]:
@@ -93,9 +102,15 @@ def workspace_fact_bounds(*, workspace: Workspace) -> tuple[dt.date, dt.date] | 
 
 
 def account_metric_daily(
-    *, workspace: Workspace, metrics: Sequence[str], start: dt.date, end: dt.date
+    *,
+    workspace: Workspace,
+    metrics: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    account_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """Daily facts of the workspace's accounts, one row per account, metric and reported day.
+    """Daily facts of the workspace's accounts (all, or those of ``account_ids``), one row per
+    account, metric and reported day.
 
     Columns:
         day (datetime64): the calendar day, at midnight, without timezone.
@@ -110,7 +125,7 @@ def account_metric_daily(
     for key in metrics:
         metric_get(key)
     rows = (
-        _facts(workspace=workspace, start=start, end=end)
+        _facts(workspace=workspace, start=start, end=end, account_ids=account_ids)
         .filter(metric__in=list(metrics))
         .order_by("day", "account_id", "metric")
         .values_list(
@@ -131,7 +146,12 @@ def account_metric_daily(
 
 
 def account_stock_edges(
-    *, workspace: Workspace, metric: str, start: dt.date, end: dt.date
+    *,
+    workspace: Workspace,
+    metric: str,
+    start: dt.date,
+    end: dt.date,
+    account_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Each account's first and last reported value of ``metric`` within the period.
 
@@ -149,9 +169,11 @@ def account_stock_edges(
     edge = AccountMetric.objects.filter(
         account_id=OuterRef("pk"), metric=metric, day__range=(start, end)
     )
+    accounts = SocialAccount.objects.filter(workspace=workspace)
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=list(account_ids))
     rows = (
-        SocialAccount.objects.filter(workspace=workspace)
-        .annotate(
+        accounts.annotate(
             first_day=Subquery(edge.order_by("day").values("day")[:1]),
             first_value=Subquery(edge.order_by("day").values("value")[:1]),
             last_day=Subquery(edge.order_by("-day").values("day")[:1]),
@@ -184,7 +206,12 @@ def account_stock_edges(
 
 
 def metric_totals(
-    *, workspace: Workspace, metrics: Sequence[str], start: dt.date, end: dt.date
+    *,
+    workspace: Workspace,
+    metrics: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    account_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Each metric over the whole period, combined the way the metric says.
 
@@ -202,7 +229,7 @@ def metric_totals(
     found: dict[str, tuple[float, int]] = {}
     if sums:
         aggregated = (
-            _facts(workspace=workspace, start=start, end=end)
+            _facts(workspace=workspace, start=start, end=end, account_ids=account_ids)
             .filter(metric__in=sums)
             .values("metric")
             .annotate(total=Sum("value"), accounts=Count("account_id", distinct=True))
@@ -212,7 +239,11 @@ def metric_totals(
     for metric in definitions:
         if metric.aggregation is Aggregation.LAST:
             edges = account_stock_edges(
-                workspace=workspace, metric=metric.key, start=start, end=end
+                workspace=workspace,
+                metric=metric.key,
+                start=start,
+                end=end,
+                account_ids=account_ids,
             )
             if not edges.empty:
                 found[metric.key] = (float(edges["last_value"].sum()), len(edges))
@@ -244,7 +275,13 @@ def _bucket_bounds(
 
 
 def platform_metric_buckets(
-    *, workspace: Workspace, metric: str, start: dt.date, end: dt.date, grain: Grain
+    *,
+    workspace: Workspace,
+    metric: str,
+    start: dt.date,
+    end: dt.date,
+    grain: Grain,
+    account_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """A flow metric summed per platform and per bucket (day, week or month) of the period.
 
@@ -260,7 +297,7 @@ def platform_metric_buckets(
     if metric_get(metric).aggregation is not Aggregation.SUM:
         raise ValueError(f"{metric!r} is a stock; only flows can be summed over buckets.")
     rows = (
-        _facts(workspace=workspace, start=start, end=end)
+        _facts(workspace=workspace, start=start, end=end, account_ids=account_ids)
         .filter(metric=metric)
         .values("day", "account__platform")
         .annotate(total=Sum("value"))

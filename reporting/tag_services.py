@@ -25,6 +25,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Post, Workspace
+from connectors.versioning import workspace_data_changed
 from reporting.models import PostRuleTags, TagRule, TagRuleKind
 from reporting.tags import tag_rule_matches, tag_rules_apply
 
@@ -83,6 +84,8 @@ def post_tags_add(*, workspace: Workspace, post_ids: Iterable[int], tag: str) ->
         [r for r in changed_records if r.tags], ["tags"], batch_size=500
     )
     PostRuleTags.objects.filter(pk__in=[r.pk for r in changed_records if not r.tags]).delete()
+    if count:
+        workspace_data_changed(workspace_id=workspace.pk)
     return count
 
 
@@ -102,6 +105,8 @@ def post_tags_remove(*, workspace: Workspace, post_ids: Iterable[int], tag: str)
     Post.objects.bulk_update(changed, ["tags"], batch_size=500)
     if changed and TagRule.objects.filter(workspace=workspace, tag=tag, active=True).exists():
         tag_rules_apply(workspace=workspace)
+    if changed:
+        workspace_data_changed(workspace_id=workspace.pk)
     return len(changed)
 
 

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from connectors.models import Post, Workspace
+from connectors.versioning import workspace_data_changed
 from reporting.models import PostRuleTags, TagRule, TagRuleKind
 
 
@@ -109,6 +110,8 @@ def tag_rules_apply(*, workspace: Workspace) -> int:
         batch_size=500,
     )
     PostRuleTags.objects.filter(pk__in=to_delete).delete()
+    # Always: a new or edited rule changes the Tags page even when no post changes.
+    workspace_data_changed(workspace_id=workspace.pk)
     return len(changed)
 
 

@@ -54,3 +54,21 @@ def signed_percent(value: float | int | None) -> str:
         return _("n/a")
     assert value is not None
     return _("%(number)s%%") % {"number": signed_number(value, 1)}
+
+
+@register.filter
+def percent(value: float | int | None, decimals: int = 2) -> str:
+    """A fraction as a percentage: ``0.0421`` → ``4.21%``; an en dash when missing."""
+    if _missing(value):
+        return EN_DASH
+    assert value is not None
+    return _("%(number)s%%") % {"number": number(float(value) * 100, decimals)}
+
+
+@register.filter
+def times(value: float | int | None) -> str:
+    """A ratio to a typical value: ``3.1×``; an en dash when missing."""
+    if _missing(value):
+        return EN_DASH
+    assert value is not None
+    return _("%(number)s×") % {"number": number(value, 1)}

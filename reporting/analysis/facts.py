@@ -60,9 +60,10 @@ def post_values(
     start: dt.date,
     end: dt.date,
     accounts: Sequence[SocialAccount] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Posts published in the period with the value of ``kpi_or_metric`` on their latest
-    snapshot on or before ``end``.
+    snapshot on or before ``end``; with ``tags``, only posts carrying at least one of them.
 
     Columns:
         post_id (int64), account_id (int64), account (str: display name), platform (str),
@@ -78,6 +79,9 @@ def post_values(
         workspace=workspace, metrics=formula.metrics, start=start, end=end, account_ids=ids
     )
     facts = facts[formula.available_frame(facts)] if len(facts) else facts
+    if tags and len(facts):
+        wanted = set(tags)
+        facts = facts[[bool(wanted.intersection(post_tags)) for post_tags in facts["tags"]]]
     values = formula.evaluate_frame(facts) if len(facts) else pd.Series(dtype="float64")
     facts = facts.assign(value=values.astype("float64"))
     facts = facts[facts["value"].notna()]

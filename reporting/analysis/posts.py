@@ -20,6 +20,7 @@ POSTS_RANKED_COLUMNS = [
     "format",
     "tags",
     "permalink",
+    "text",
     "value",
     "followers",
     "per_1k_followers",
@@ -42,6 +43,7 @@ def posts_ranked(
     bottom: int = 10,
     normalise: bool = True,
     accounts: Sequence[SocialAccount] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The ``top`` best and ``bottom`` worst posts published in the period.
 
@@ -52,7 +54,7 @@ def posts_ranked(
 
     Columns:
         post_id, account_id (int64), account, platform (str), published (datetime64),
-        format (str), tags (list), permalink (str),
+        format (str), tags (list), permalink (str), text (str),
         value (float64): the metric or KPI on the post's latest snapshot,
         followers (float64): audience on the publication day (NaN: never reported),
         per_1k_followers (float64): value / followers x 1000,
@@ -68,7 +70,12 @@ def posts_ranked(
     of the two lists when there are fewer posts than ``top + bottom``.
     """
     frame = post_values(
-        workspace=workspace, kpi_or_metric=kpi_or_metric, start=start, end=end, accounts=accounts
+        workspace=workspace,
+        kpi_or_metric=kpi_or_metric,
+        start=start,
+        end=end,
+        accounts=accounts,
+        tags=tags,
     )
     if frame.empty:
         return pd.DataFrame(columns=POSTS_RANKED_COLUMNS)

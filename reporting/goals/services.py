@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors.models import SocialAccount, User, Workspace
+from connectors.versioning import workspace_data_changed
 from reporting.models import Goal, KpiDefinition
 
 EDITABLE_FIELDS = frozenset({"name", "kpi", "account", "period_kind", "start", "end", "target"})
@@ -37,6 +38,7 @@ def goal_create(
     )
     goal.full_clean()
     goal.save()
+    workspace_data_changed(workspace_id=goal.workspace_id)
     return goal
 
 
@@ -52,8 +54,11 @@ def goal_update(*, goal: Goal, **changes: object) -> Goal:
         setattr(goal, name, value)
     goal.full_clean()
     goal.save()
+    workspace_data_changed(workspace_id=goal.workspace_id)
     return goal
 
 
 def goal_delete(*, goal: Goal) -> None:
+    workspace_id = goal.workspace_id
     goal.delete()
+    workspace_data_changed(workspace_id=workspace_id)

@@ -106,3 +106,73 @@ SAMPLE_UNITS: dict[KpiAggregation, str] = {
 def aggregate(rows: pd.DataFrame, *, formula: Formula, aggregation: KpiAggregation) -> Aggregate:
     """Combine usable ``rows`` the way ``aggregation`` says."""
     return AGGREGATORS[aggregation](rows, formula)
+
+
+def aggregate_groups(
+    rows: pd.DataFrame, *, by: str, formula: Formula, aggregation: KpiAggregation
+) -> dict[object, Aggregate]:
+    """``aggregate`` of each group of ``rows`` (by the ``by`` column), computed for all groups
+    at once: the same results as one ``aggregate`` call per group, without a Python loop over
+    days (a year by day would otherwise take a few hundred pandas calls)."""
+    if rows.empty:
+        return {}
+    if aggregation is KpiAggregation.RATIO_OF_SUMS:
+        ordered = rows.sort_values("day")
+        groups = ordered.groupby(by, sort=False)
+        totals = pd.DataFrame(index=pd.Index(groups.size().index))
+        for metric in formula.metrics:
+            if metric_get(metric).aggregation is Aggregation.LAST:
+                last = ordered.groupby([by, "account_id"], sort=False)[metric].last()
+                totals[metric] = last.groupby(level=0, sort=False).sum(min_count=1)
+            else:
+                totals[metric] = groups[metric].sum(min_count=1)
+        values = formula.evaluate_frame(totals)
+        sizes = groups.size()
+        accounts = groups["account_id"].nunique()
+        return {
+            group: Aggregate(
+                value=_number(values[group]),
+                sample_size=int(sizes[group]),
+                accounts=int(accounts[group]),
+            )
+            for group in totals.index
+        }
+    values = formula.evaluate_frame(rows)
+    valued = rows.assign(_value=values)
+    if aggregation is KpiAggregation.LAST:
+        valued = valued.dropna(subset=["_value"]).sort_values("day")
+        last = valued.groupby([by, "account_id"], sort=False)["_value"].last()
+        per_group = last.groupby(level=0, sort=False)
+        sums, counts = per_group.sum(), per_group.size()
+        found = {
+            group: Aggregate(
+                value=_number(sums[group]),
+                sample_size=int(counts[group]),
+                accounts=int(counts[group]),
+            )
+            for group in sums.index
+        }
+        # Groups whose rows all lack a value still exist, as "not available".
+        for group in rows[by].dropna().unique():
+            found.setdefault(group, Aggregate(value=None, sample_size=0, accounts=0))
+        return found
+    used = valued[valued["_value"].notna()]
+    grouped = used.groupby(by, sort=False)
+    combined = (
+        grouped["_value"].mean()
+        if aggregation is KpiAggregation.MEAN_OF_POST_RATIOS
+        else (grouped["_value"].sum())
+    )
+    counts = grouped.size()
+    accounts = grouped["account_id"].nunique()
+    found = {
+        group: Aggregate(
+            value=_number(combined[group]),
+            sample_size=int(counts[group]),
+            accounts=int(accounts[group]),
+        )
+        for group in combined.index
+    }
+    for group in rows[by].dropna().unique():
+        found.setdefault(group, Aggregate(value=None, sample_size=0, accounts=0))
+    return found

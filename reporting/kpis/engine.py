@@ -31,7 +31,7 @@ from connectors.metrics import METRICS
 from connectors.models import Platform, SocialAccount, Workspace
 from reporting.formula import Formula, parse
 from reporting.kpis import groupings, inputs
-from reporting.kpis.aggregate import SAMPLE_UNITS, Aggregate, aggregate
+from reporting.kpis.aggregate import SAMPLE_UNITS, Aggregate, aggregate, aggregate_groups
 from reporting.kpis.groupings import GROUP, POST_ONLY, Grouping
 from reporting.kpis.selectors import kpi_get
 from reporting.models import KpiAggregation, KpiDefinition, KpiLevel, KpiVersion
@@ -266,6 +266,10 @@ def kpi_value(
     prepared = _prepare(
         workspace=workspace, kpi=kpi, start=start, end=end, accounts=accounts, version=version
     )
+    return _result(prepared, start=start, end=end)
+
+
+def _result(prepared: _Prepared, *, start: dt.date, end: dt.date) -> KpiResult:
     result = aggregate(prepared.rows, formula=prepared.formula, aggregation=prepared.aggregation)
     return KpiResult(
         key=prepared.definition.key,
@@ -319,10 +323,34 @@ def kpi_breakdown(
     Time buckets, weekdays and hours are all present, empty ones with NaN and a sample of 0.
     A post with several tags counts in each of its tags' groups.
     """
-    grouping = Grouping(by)
     prepared = _prepare(
         workspace=workspace, kpi=kpi, start=start, end=end, accounts=accounts, version=version
     )
+    return _breakdown(prepared, by=Grouping(by), start=start, end=end)
+
+
+def kpi_value_with_breakdown(
+    *,
+    workspace: Workspace,
+    kpi: KpiDefinition | str,
+    start: dt.date,
+    end: dt.date,
+    by: Grouping | str,
+    accounts: Sequence[SocialAccount] | None = None,
+) -> tuple[KpiResult, pd.DataFrame]:
+    """``kpi_value`` and ``kpi_breakdown`` of the same KPI and period, reading the facts once
+    (a dashboard card shows both: the number and its sparkline)."""
+    prepared = _prepare(
+        workspace=workspace, kpi=kpi, start=start, end=end, accounts=accounts, version=None
+    )
+    return (
+        _result(prepared, start=start, end=end),
+        _breakdown(prepared, by=Grouping(by), start=start, end=end),
+    )
+
+
+def _breakdown(prepared: _Prepared, *, by: Grouping, start: dt.date, end: dt.date) -> pd.DataFrame:
+    grouping = by
     level = prepared.aggregation.level
     if grouping in POST_ONLY and level is KpiLevel.ACCOUNT:
         raise KpiGroupingError(
@@ -341,9 +369,9 @@ def kpi_breakdown(
         end=end,
         platforms={ref.id: ref.platform for ref in prepared.accounts},
     )
-    found: dict[Any, Aggregate] = {}
-    for group, part in keyed.groupby(GROUP, sort=False):
-        found[group] = aggregate(part, formula=prepared.formula, aggregation=prepared.aggregation)
+    found: dict[Any, Aggregate] = aggregate_groups(
+        keyed, by=GROUP, formula=prepared.formula, aggregation=prepared.aggregation
+    )
     expected = groupings.groups_expected(by=grouping, start=start, end=end)
     if expected is None:
         expected = pd.DataFrame({GROUP: list(found)})

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Max, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from connectors.models import AccountMetric, Post, PostMetric, SocialAccount, Workspace
@@ -97,6 +97,9 @@ def kpi_account_facts(
 
     Sorted by account_id, day.
     """
+    # The database pivots metrics into columns (one aggregate per metric, filtered on its key):
+    # far less work than building a long frame and pivoting it in pandas.
+    columns = {f"m{index}": metric for index, metric in enumerate(metrics)}
     rows = (
         AccountMetric.objects.filter(
             account__workspace=workspace,
@@ -104,16 +107,14 @@ def kpi_account_facts(
             day__range=(start, end),
             metric__in=list(metrics),
         )
-        .order_by("account_id", "day", "metric")
-        .values_list("account_id", "day", "metric", "value")
+        .values("account_id", "day")
+        .annotate(
+            **{alias: Max("value", filter=Q(metric=metric)) for alias, metric in columns.items()}
+        )
+        .order_by("account_id", "day")
+        .values_list("account_id", "day", *columns)
     )
-    long = pd.DataFrame.from_records(list(rows), columns=["account_id", "day", "metric", "value"])
-    long = long.astype(
-        {"account_id": "int64", "day": "datetime64[ns]", "metric": "object", "value": "float64"}
-    )
-    wide = long.pivot(index=ACCOUNT_FACT_KEYS, columns="metric", values="value")
-    wide = wide.reindex(columns=list(metrics)).reset_index()
-    wide.columns.name = None
+    wide = pd.DataFrame.from_records(list(rows), columns=[*ACCOUNT_FACT_KEYS, *metrics])
     return wide.astype(
         {"account_id": "int64", "day": "datetime64[ns]", **dict.fromkeys(metrics, "float64")}
     )

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from connectors.models import User, Workspace
+from connectors.versioning import workspace_data_changed
 from reporting.kpis.library import BUILTIN_KPIS, BuiltinKpi
 from reporting.models import KpiDefinition, KpiDirection, KpiVersion
 
@@ -84,6 +85,7 @@ def kpi_create(
     with transaction.atomic():
         kpi.save()
         kpi_version_sync(kpi=kpi, created_by=created_by)
+        workspace_data_changed(workspace_id=kpi.workspace_id)
     return kpi
 
 
@@ -104,6 +106,7 @@ def kpi_update(
     with transaction.atomic():
         kpi.save()
         kpi_version_sync(kpi=kpi, created_by=created_by)
+        workspace_data_changed(workspace_id=kpi.workspace_id)
     return kpi
 
 

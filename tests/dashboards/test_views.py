@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.defaults import permission_denied, server_error
 
 from connectors.models import Platform, Role, SocialAccount, User, Workspace
+from connectors.services import posts_published_refresh
 from tests.factories import (
     PASSWORD,
     AccountMetricFactory,
@@ -70,6 +71,11 @@ def facts(workspace: Workspace, other_workspace: Workspace) -> dict[str, SocialA
             account=instagram,
             published_at=dt.datetime.combine(published, dt.time(10), tzinfo=dt.UTC),
         )
+    # Posts published is a daily fact derived from the stored posts, as a sync or import does.
+    posts_published_refresh(
+        account=instagram,
+        days=[D(2025, 11, 1) + dt.timedelta(days=n) for n in range(134)],
+    )
     intruder = account(other_workspace, Platform.INSTAGRAM, "Globex on Instagram")
     fact(intruder, D(2026, 3, 1), "followers", 99999)
     fact(intruder, D(2026, 3, 1), "impressions", 77777)
@@ -112,10 +118,11 @@ def test_overview_shows_kpis_computed_from_the_facts(
     assert response.status_code == 200
     html = response.content.decode()
     cards = kpi_cards(html)
-    # Followers: 1500 (Instagram's last count, 10 March) + 2600 = 4100, against 1000 + 2000.
+    # Followers: 1500 (Instagram's last count, 10 March) + 2600 = 4100, against the previous
+    # period's last counts: 900 (Instagram, 14 December; Facebook had none).
     assert cards["followers"][0] == "4,100"
-    assert "+36.7%" in cards["followers"][1]
-    assert "+1,100 since" in cards["followers"][1]
+    assert "+355.6%" in cards["followers"][1]
+    assert "vs 900" in cards["followers"][1]
     # Impressions: 10000 + 2500 against 10000 in the previous 90 days.
     assert cards["impressions"][0] == "12,500"
     assert "+25.0%" in cards["impressions"][1]
@@ -201,8 +208,8 @@ def test_bad_filter_values_fall_back_to_the_default_range_with_a_message(
     response = login(client, viewer).get(overview_url(workspace, query))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "The date range in the address could not be used." in html
-    assert "Showing the last 90 days instead." in html
+    assert "Part of the address could not be used." in html
+    assert "Showing Dec. 15, 2025" in html
     assert f"Dec. 15, 2025 {EN_DASH} March 14, 2026" in html
     assert kpi_cards(html)["followers"][0] == "4,100"
 

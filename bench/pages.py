@@ -32,5 +32,6 @@ PAGES: list[Page] = [
     Page("content", "content:page", {}, ""),
     Page("health", "health:page", {}, ""),
     Page("health account", "health:account", {"account_id": "{account}"}, ""),
-    Page("account dashboard", "dashboards:account", {"account_id": "{account}"}, ""),
+    Page("platform page", "platform_dashboard", {"platform": "instagram"}, ""),
+    Page("account page", "account_dashboard", {"account_id": "{account}"}, ""),
 ]

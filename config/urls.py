@@ -44,5 +44,6 @@ urlpatterns = [
     path("", include("dashboards.urls_annotations")),
     path("", include("dashboards.urls_content")),
     path("", include("dashboards.urls_posts")),
+    path("", include("dashboards.urls_health")),
     path("", include("dashboards.urls")),
 ]

@@ -175,7 +175,7 @@ def _number(value: float, unit: str) -> str:
 
 def _ratio(value: float) -> str:
     # U+00D7, the multiplication sign: "2.4" then the sign reads "2.4 times".
-    return str(formats.number_format(round(value, 1), decimal_pos=1, use_l10n=True)) + "\u00d7"
+    return str(formats.number_format(round(value, 1), decimal_pos=1, use_l10n=True)) + "×"
 
 
 def takeaway(summary: pd.DataFrame, *, phrase: Callable[[Any], str], metric: ContentMetric) -> str:

@@ -273,7 +273,7 @@ class ComparisonRow:
     def ratio_text(self) -> str:
         if self.ratio is None:
             return ""
-        return _("%(ratio)s\u00d7 typical") % {"ratio": number(self.ratio, 1)}
+        return _("%(ratio)s× typical") % {"ratio": number(self.ratio, 1)}
 
 
 @workspace_required(Action.VIEW)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 from urllib.parse import parse_qs
 
 import pytest
 from django.http import QueryDict
 
-from connectors.models import Platform, Workspace
+from connectors.models import SocialAccount, Workspace
 from dashboards.filters import Period, period_from_query
 from dashboards.scope import DashboardFilters, filters_from_query
 from reporting.analysis.timeseries import Compare
@@ -24,21 +25,81 @@ def period(query: str, today: dt.date) -> Period:
 @pytest.mark.parametrize(
     ("preset", "today", "start", "end", "previous"),
     [
-        ("7d", D(2026, 11, 25), D(2026, 11, 18), D(2026, 11, 24), (D(2026, 11, 11), D(2026, 11, 17))),
+        (
+            "7d",
+            D(2026, 11, 25),
+            D(2026, 11, 18),
+            D(2026, 11, 24),
+            (D(2026, 11, 11), D(2026, 11, 17)),
+        ),
         # Month to date against the same days of the month before.
-        ("this_month", D(2026, 11, 25), D(2026, 11, 1), D(2026, 11, 24), (D(2026, 10, 1), D(2026, 10, 24))),
+        (
+            "this_month",
+            D(2026, 11, 25),
+            D(2026, 11, 1),
+            D(2026, 11, 24),
+            (D(2026, 10, 1), D(2026, 10, 24)),
+        ),
         # On the first of the month "this month" is today alone, never an empty range.
-        ("this_month", D(2026, 1, 1), D(2026, 1, 1), D(2026, 1, 1), (D(2025, 12, 1), D(2025, 12, 1))),
-        ("last_month", D(2026, 3, 31), D(2026, 2, 1), D(2026, 2, 28), (D(2026, 1, 1), D(2026, 1, 31))),
-        ("last_month", D(2026, 1, 15), D(2025, 12, 1), D(2025, 12, 31), (D(2025, 11, 1), D(2025, 11, 30))),
-        ("this_quarter", D(2026, 11, 25), D(2026, 10, 1), D(2026, 11, 24), (D(2026, 7, 1), D(2026, 8, 24))),
+        (
+            "this_month",
+            D(2026, 1, 1),
+            D(2026, 1, 1),
+            D(2026, 1, 1),
+            (D(2025, 12, 1), D(2025, 12, 1)),
+        ),
+        (
+            "last_month",
+            D(2026, 3, 31),
+            D(2026, 2, 1),
+            D(2026, 2, 28),
+            (D(2026, 1, 1), D(2026, 1, 31)),
+        ),
+        (
+            "last_month",
+            D(2026, 1, 15),
+            D(2025, 12, 1),
+            D(2025, 12, 31),
+            (D(2025, 11, 1), D(2025, 11, 30)),
+        ),
+        (
+            "this_quarter",
+            D(2026, 11, 25),
+            D(2026, 10, 1),
+            D(2026, 11, 24),
+            (D(2026, 7, 1), D(2026, 8, 24)),
+        ),
         # A quarter to date never runs past the end of the previous quarter.
-        ("this_quarter", D(2026, 3, 31), D(2026, 1, 1), D(2026, 3, 30), (D(2025, 10, 1), D(2025, 12, 28))),
-        ("last_quarter", D(2026, 11, 25), D(2026, 7, 1), D(2026, 9, 30), (D(2026, 4, 1), D(2026, 6, 30))),
-        ("this_year", D(2026, 11, 25), D(2026, 1, 1), D(2026, 11, 24), (D(2025, 1, 1), D(2025, 11, 24))),
-        ("last_year", D(2026, 11, 25), D(2025, 1, 1), D(2025, 12, 31), (D(2024, 1, 1), D(2024, 12, 31))),
+        (
+            "this_quarter",
+            D(2026, 3, 31),
+            D(2026, 1, 1),
+            D(2026, 3, 30),
+            (D(2025, 10, 1), D(2025, 12, 28)),
+        ),
+        (
+            "last_quarter",
+            D(2026, 11, 25),
+            D(2026, 7, 1),
+            D(2026, 9, 30),
+            (D(2026, 4, 1), D(2026, 6, 30)),
+        ),
+        (
+            "this_year",
+            D(2026, 11, 25),
+            D(2026, 1, 1),
+            D(2026, 11, 24),
+            (D(2025, 1, 1), D(2025, 11, 24)),
+        ),
+        (
+            "last_year",
+            D(2026, 11, 25),
+            D(2025, 1, 1),
+            D(2025, 12, 31),
+            (D(2024, 1, 1), D(2024, 12, 31)),
+        ),
     ],
-)  # fmt: skip
+)
 def test_calendar_presets_and_their_previous_period(
     preset: str, today: dt.date, start: dt.date, end: dt.date, previous: tuple[dt.date, dt.date]
 ) -> None:
@@ -57,9 +118,11 @@ def test_same_period_last_year_handles_29_february() -> None:
 
 @pytest.fixture
 def accounts(workspace: Workspace, other_workspace: Workspace) -> dict[str, int]:
-    insta = SocialAccountFactory(workspace=workspace, platform=Platform.INSTAGRAM)
-    face = SocialAccountFactory(workspace=workspace, platform=Platform.FACEBOOK)
-    stranger = SocialAccountFactory(workspace=other_workspace, platform=Platform.INSTAGRAM)
+    insta = cast(SocialAccount, SocialAccountFactory(workspace=workspace, platform="instagram"))
+    face = cast(SocialAccount, SocialAccountFactory(workspace=workspace, platform="facebook"))
+    stranger = cast(
+        SocialAccount, SocialAccountFactory(workspace=other_workspace, platform="instagram")
+    )
     PostFactory(account=insta, tags=["launch"])
     return {"instagram": insta.pk, "facebook": face.pk, "stranger": stranger.pk}
 

@@ -239,10 +239,10 @@ def test_french_user_sees_french_text_and_number_formats(
 
     assert response["Content-Language"] == "fr"
     assert '<html lang="fr">' in html
-    assert "Abonnés par compte" in html
+    assert f"Croissance de l{APOSTROPHE}audience" in html
     assert "Comment ces chiffres sont calculés" in html
     assert cards["followers"][0] == f"4{NBSP}100"
-    assert f"+36,7{NBSP}%" in cards["followers"][1]
+    assert f"+355,6{NBSP}%" in cards["followers"][1]
     assert "n.d." in cards["engagements"][1]
     assert f"15 décembre 2025 {EN_DASH} 14 mars 2026" in html
     followers = embedded_figure(html, "figure-followers")

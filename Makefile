@@ -58,7 +58,7 @@ define require_broker
 	fi
 endef
 
-.PHONY: help demo run install venv static worker beat migrate shell messages lint fmt typecheck \
+.PHONY: help demo run install venv static worker beat migrate shell messages lint fmt typecheck bench \
 	check-migrations services test pytest clean
 
 help: ## List the targets
@@ -140,6 +140,17 @@ pytest: venv services ## Only the test suite (against Postgres and Redis); PYTES
 test: ## Everything CI runs: system packages, services, lint, mypy, migrations, static, pytest
 	@scripts/ensure-system-packages.sh $(TEST_PACKAGES)
 	@$(MAKE) venv services lint typecheck check-migrations static pytest
+
+BENCH_SCALE ?= small
+BENCH_DATABASE_URL ?= postgres://rapport:rapport@127.0.0.1:5432/rapport_bench
+bench: venv services ## Dashboard benchmark (BENCH_SCALE=small|large) on its own Postgres database
+	@psql "$$(echo $(BENCH_DATABASE_URL) | sed 's#/[^/]*$$#/postgres#')" -tAc \
+		"SELECT 1 FROM pg_database WHERE datname = 'rapport_bench'" | grep -q 1 || \
+		psql "$$(echo $(BENCH_DATABASE_URL) | sed 's#/[^/]*$$#/postgres#')" -c "CREATE DATABASE rapport_bench"
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput
+	@mkdir -p artifacts
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py dashboards --scale $(BENCH_SCALE) \
+		--json artifacts/bench-$(BENCH_SCALE).json
 
 clean: ## Remove .venv, caches and collected static files (var/ data and secret key are kept)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache artifacts

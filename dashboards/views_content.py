@@ -33,6 +33,7 @@ from connectors.access import WorkspaceRequest, workspace_required
 from connectors.models import Post, PostFormat
 from connectors.permissions import Action
 from dashboards import charts, charts_content
+from dashboards.cache import panel_cached
 from dashboards.filters import ALL_TIME
 from dashboards.scope import DashboardFilters, filters_from_query
 from reporting.analysis.content import LENGTH_BUCKETS, ContentBy, _length_bucket, content_groups
@@ -453,6 +454,33 @@ def coverage_note(frame: pd.DataFrame, metric: ContentMetric) -> str:
     )
 
 
+def _sections(filters: DashboardFilters, metric: ContentMetric) -> dict[str, Any]:
+    """Every section of the page for one metric; empty when no post was published."""
+    engagements = _engagements_source(filters)
+    formulas = {
+        key: formula
+        for key, formula in metric_formulas(engagements).items()
+        if key in ("engagements", "engagement_rate", metric.key)
+    }
+    frame = content_posts(filters, formulas=formulas)
+    if frame.empty:
+        return {}
+    frame = frame.assign(value=frame[metric.key])
+    return {
+        "has_posts": True,
+        "posts_count": len(frame),
+        "valued_count": int(frame["value"].notna().sum()),
+        "coverage": coverage_note(frame, metric),
+        "engagements_formula": engagements,
+        "formats": format_section(frame, metric),
+        "tags": tag_section(frame, metric),
+        "heatmap": heatmap_section(frame, metric),
+        "hashtags": hashtag_section(frame, metric),
+        "lengths": length_section(frame, metric),
+        "show_metric_column": metric.key not in ("engagements", "engagement_rate"),
+    }
+
+
 @workspace_required(Action.VIEW)
 def content(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.membership.workspace
@@ -472,27 +500,6 @@ def content(request: WorkspaceRequest) -> HttpResponse:
     }
     if not filters.all_accounts:
         return render(request, "content/page.html", context)
-    engagements = _engagements_source(filters)
-    formulas = {
-        key: formula
-        for key, formula in metric_formulas(engagements).items()
-        if key in ("engagements", "engagement_rate", metric.key)
-    }
-    frame = content_posts(filters, formulas=formulas)
-    if frame.empty:
-        return render(request, "content/page.html", context)
-    frame = frame.assign(value=frame[metric.key])
-    context.update(
-        has_posts=True,
-        posts_count=len(frame),
-        valued_count=int(frame["value"].notna().sum()),
-        coverage=coverage_note(frame, metric),
-        engagements_formula=engagements,
-        formats=format_section(frame, metric),
-        tags=tag_section(frame, metric),
-        heatmap=heatmap_section(frame, metric),
-        hashtags=hashtag_section(frame, metric),
-        lengths=length_section(frame, metric),
-        show_metric_column=metric.key not in ("engagements", "engagement_rate"),
-    )
+    sections = panel_cached(filters, "content", lambda: _sections(filters, metric), metric.key)
+    context.update(sections)
     return render(request, "content/page.html", context)

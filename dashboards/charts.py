@@ -102,7 +102,10 @@ def _date_axis() -> dict[str, Any]:
     return {
         "type": "date",
         "tickformatstops": [
-            {"dtickrange": [None, "M1"], "value": _("%b %-d")},
+            # Ticks closer than a day (a post a few days old) name their hour, so that two
+            # ticks never read the same date.
+            {"dtickrange": [None, 86_400_000], "value": _("%b %-d, %H:%M")},
+            {"dtickrange": [86_400_000, "M1"], "value": _("%b %-d")},
             {"dtickrange": ["M1", "M12"], "value": "%b %Y"},
             {"dtickrange": ["M12", None], "value": "%Y"},
         ],
@@ -319,6 +322,8 @@ def platform_share_chart(mix: pd.DataFrame, *, metric: str, label: str) -> go.Fi
     """Horizontal bars: each platform's part of a metric (``dashboards.panels.platform_mix``)."""
     rows = mix[mix[metric].notna()].sort_values(metric)
     total = rows[metric].sum()
+    # Room on the right for the share printed after the longest bar.
+    longest = float(rows[metric].max()) if len(rows) else 0.0
     shares = rows[metric] / total if total else rows[metric] * 0
     figure = go.Figure(
         go.Bar(
@@ -337,7 +342,7 @@ def platform_share_chart(mix: pd.DataFrame, *, metric: str, label: str) -> go.Fi
     )
     return _layout(
         figure,
-        xaxis={"tickformat": ",.0f"},
+        xaxis={"tickformat": ",.0f", "range": [0, longest * 1.18 or 1]},
         yaxis={"automargin": True},
         showlegend=False,
         height=max(160, 48 * len(rows) + 60),

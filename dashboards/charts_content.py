@@ -159,6 +159,6 @@ def weekday_hour_heatmap(cells: pd.DataFrame, *, name: str, unit: str, min_posts
         height=320,
         hovermode="closest",
         showlegend=False,
-        xaxis={"showgrid": False, "tickangle": 0, "nticks": 12, "type": "category"},
+        xaxis={"showgrid": False, "tickangle": 0, "nticks": 8, "type": "category"},
         yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
     )

@@ -263,9 +263,9 @@ def platform_mix(filters: DashboardFilters) -> pd.DataFrame:
 
 
 def top_posts(filters: DashboardFilters, *, top: int = 5, bottom: int = 3) -> pd.DataFrame:
-    """The best and worst posts of the period by engagements per 1,000 followers
-    (``reporting.analysis.posts.posts_ranked`` columns, plus format_label), narrowed to the
-    scope's tags."""
+    """The best and worst posts of the period by engagements per 1,000 followers, narrowed to
+    the scope's tags: ``reporting.analysis.posts.posts_ranked`` columns, plus format_label and
+    platform_label."""
     ranked = posts_ranked(
         workspace=filters.workspace,
         kpi_or_metric="engagements_per_post",
@@ -277,7 +277,10 @@ def top_posts(filters: DashboardFilters, *, top: int = 5, bottom: int = 3) -> pd
         tags=filters.tags or None,
     )
     labels = dict(PostFormat.choices)
-    return ranked.assign(format_label=[str(labels.get(f, f)) for f in ranked["format"]])
+    return ranked.assign(
+        format_label=[str(labels.get(f, f)) for f in ranked["format"]],
+        platform_label=[charts.platform_label(str(p)) for p in ranked["platform"]],
+    )
 
 
 def platform_metrics(

@@ -77,7 +77,12 @@ def _panels(filters: DashboardFilters) -> dict[str, Any]:
 def _render(
     request: WorkspaceRequest, filters: DashboardFilters, *, extra: dict[str, Any]
 ) -> HttpResponse:
-    context: dict[str, Any] = {"filters": filters, "accounts": filters.all_accounts, **extra}
+    context: dict[str, Any] = {
+        "filters": filters,
+        "accounts": filters.all_accounts,
+        "show_compare": True,
+        **extra,
+    }
     if filters.accounts:
         context.update(panel_cached(filters, "overview", lambda: _panels(filters)))
     return render(request, "dashboards/overview.html", context)

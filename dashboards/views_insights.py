@@ -2,8 +2,9 @@
 chart that shows it (reachable at ``#finding-<key>``).
 
 Findings and recommendations come from ``reporting.insights`` (one call of each per request);
-the charts re-read the same ``reporting.analysis`` selectors with the finding's own account,
-metric and period, so a chart shows the numbers its text quotes.
+the charts run the same ``reporting.analysis`` selectors with the finding's own account,
+metric and period, on the frames the findings were computed from (one ``InsightContext``
+per request), so a chart shows the numbers its text quotes without reading them again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from connectors.access import WorkspaceRequest, workspace_required
 from connectors.metrics import METRICS
-from connectors.models import Post, SocialAccount, Workspace
+from connectors.models import SocialAccount, Workspace
 from connectors.permissions import Action
 from dashboards import charts, charts_insights
 from dashboards.cache import panel_cached
@@ -36,9 +37,7 @@ from reporting.analysis.content import (
     relative_to_account,
 )
 from reporting.analysis.facts import account_daily, workspace_daily_totals
-from reporting.analysis.stats import bootstrap_median_ci
-from reporting.analysis.timing import Slot, best_times
-from reporting.analysis.trends import anomalies_detect
+from reporting.analysis.stats import median_ci
 from reporting.insights import (
     Insight,
     InsightKind,
@@ -46,7 +45,7 @@ from reporting.insights import (
     insights_generate,
     recommendations_generate,
 )
-from reporting.insights.generate import _Context
+from reporting.insights.generate import InsightContext
 
 EXCERPT_CHARS = 280
 # A tag chart shows the tag of the finding and the largest other groups, not every tag.
@@ -138,19 +137,20 @@ def _metric_name(metric: str) -> str:
     return str(METRICS[metric].label) if metric in METRICS else metric
 
 
-def _tag_groups(ctx: _Context, tag: str) -> pd.DataFrame:
-    """The tags of the period's posts, each post relative to its account's median (the scale
-    the tag finding compares on), in ``content_breakdown``'s columns."""
+def _tag_medians(ctx: InsightContext) -> pd.DataFrame:
+    """Every tag of the period's posts, each post relative to its account's median (the
+    scale the tag finding compares on), in ``content_breakdown``'s columns, highest first."""
+    columns = ["group", "label", "n", "median", "ci_low", "ci_high"]
     posts = ctx.posts
     if posts.empty:
-        return pd.DataFrame(columns=["group", "label", "n", "median", "ci_low", "ci_high"])
+        return pd.DataFrame(columns=columns)
     posts = posts.assign(value=relative_to_account(posts))
     posts = posts[posts["value"].notna()]
     keyed = content_groups(posts, by=ContentBy.TAG)
     records = []
     for group, part in keyed.groupby("group", dropna=False, sort=False):
         values = part["value"].to_numpy(dtype="float64")
-        low, high = bootstrap_median_ci(values)
+        low, high = median_ci(values)
         key = group if isinstance(group, str) else None
         records.append(
             {
@@ -162,22 +162,30 @@ def _tag_groups(ctx: _Context, tag: str) -> pd.DataFrame:
                 "ci_high": high,
             }
         )
-    frame = pd.DataFrame.from_records(records)
-    frame = frame.sort_values(["median", "n"], ascending=False, ignore_index=True)
-    chosen = frame[frame["group"] == tag]
-    others = frame[frame["group"] != tag].sort_values("n", ascending=False)
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.sort_values(["median", "n"], ascending=False, ignore_index=True)
+
+
+def _tag_groups(medians: pd.DataFrame, tag: str) -> pd.DataFrame:
+    """The bars of a tag finding: its tag and the most used other tags (of ``_tag_medians``)."""
+    if medians.empty:
+        return medians
+    chosen = medians[medians["group"] == tag]
+    others = medians[medians["group"] != tag].sort_values("n", ascending=False)
     shown = pd.concat([chosen, others.head(MAX_TAG_BARS - len(chosen))])
     return shown.sort_values("median", ascending=False, ignore_index=True)
 
 
 class _FigureMaker:
-    """Builds the figure of each finding shown, sharing what several findings read."""
+    """Builds the figure of each finding shown from the frames of the findings' context:
+    each selector reads once per request, and each chart takes its account's slice."""
 
-    def __init__(self, workspace: Workspace, start: dt.date, end: dt.date) -> None:
-        self.workspace, self.start, self.end = workspace, start, end
-        self.accounts = {a.pk: a for a in SocialAccount.objects.filter(workspace=workspace)}
-        self._context: _Context | None = None
-        self._anomalies: dict[tuple[int, str], pd.DataFrame] = {}
+    def __init__(self, ctx: InsightContext) -> None:
+        self.ctx = ctx
+        self.workspace, self.start, self.end = ctx.workspace, ctx.start, ctx.end
+        self.accounts: dict[int, SocialAccount] = {a.pk: a for a in ctx.accounts}
+        self._tags: pd.DataFrame | None = None
+        self._daily: dict[str, pd.DataFrame] = {}
 
     def figure(self, insight: Insight) -> tuple[dict[str, Any] | None, str]:
         e = insight.evidence
@@ -190,6 +198,7 @@ class _FigureMaker:
                 metric_or_kpi=e["metric"],
                 by=ContentBy.FORMAT,
                 accounts=[account],
+                values=self.ctx.values(e["metric"]),
             )
             figure = charts_insights.group_medians_chart(
                 groups, highlight=[e["format"], e["against"]]
@@ -200,9 +209,9 @@ class _FigureMaker:
             ) % {"metric": _metric_name(e["metric"]).lower(), "account": e["account"]}
             return charts.figure_json(figure), label
         if insight.kind == InsightKind.TAG_EFFECT:
-            if self._context is None:
-                self._context = _Context(self.workspace, self.start, self.end)
-            groups = _tag_groups(self._context, e["tag"])
+            if self._tags is None:
+                self._tags = _tag_medians(self.ctx)
+            groups = _tag_groups(self._tags, e["tag"])
             figure = charts_insights.group_medians_chart(
                 groups, highlight=[e["tag"]], tickformat=",.2f"
             )
@@ -215,14 +224,8 @@ class _FigureMaker:
             )
             return charts.figure_json(figure), label
         if insight.kind == InsightKind.BEST_TIME and account is not None:
-            cells = best_times(
-                workspace=self.workspace,
-                account=account,
-                start=self.start,
-                end=self.end,
-                metric=e["metric"],
-                min_posts=int(e.get("min_posts", 5)),
-                slot=Slot.DAYPART,
+            cells = self.ctx.best_times(
+                account=account, metric=e["metric"], min_posts=int(e.get("min_posts", 5))
             )
             figure = charts_insights.best_times_heatmap(
                 cells, weekday=int(e["weekday"]), slot=str(e["slot"])
@@ -250,13 +253,7 @@ class _FigureMaker:
             return charts.figure_json(figure), label
         if insight.kind == InsightKind.ANOMALY and account is not None:
             metric = str(e["metric"])
-            daily = account_daily(
-                workspace=self.workspace,
-                metric=metric,
-                start=self.start,
-                end=self.end,
-                accounts=[account],
-            )
+            daily = self._daily_of(account, metric)
             found = self._anomalies_of(account, metric)
             days = found["day"].dt.date.astype("str")
             own = found[
@@ -278,27 +275,26 @@ class _FigureMaker:
             return charts.figure_json(figure), label
         return None, ""
 
-    def _anomalies_of(self, account: SocialAccount, metric: str) -> pd.DataFrame:
-        # Several findings (an outage, a spike) may come from one account: one read each.
-        key = (account.pk, metric)
-        if key not in self._anomalies:
-            self._anomalies[key] = anomalies_detect(
-                workspace=self.workspace,
-                metric=metric,
-                start=self.start,
-                end=self.end,
-                account=account,
+    def _daily_of(self, account: SocialAccount, metric: str) -> pd.DataFrame:
+        # Several findings (an outage, a spike) may come from one account or several: one
+        # read of every account's days, sliced per account (rows are per account anyway).
+        if metric not in self._daily:
+            self._daily[metric] = account_daily(
+                workspace=self.workspace, metric=metric, start=self.start, end=self.end
             )
-        return self._anomalies[key]
+        daily = self._daily[metric]
+        return daily[daily["account_id"] == account.pk].reset_index(drop=True)
+
+    def _anomalies_of(self, account: SocialAccount, metric: str) -> pd.DataFrame:
+        found = self.ctx.anomalies(metric)
+        return found[found["account_id"] == account.pk].reset_index(drop=True)
 
 
-def _top_post(workspace: Workspace, insight: Insight) -> dict[str, Any]:
+def _top_post(ctx: InsightContext, insight: Insight) -> dict[str, Any]:
     e = insight.evidence
-    text = (
-        Post.objects.filter(account__workspace=workspace, pk=e["post_id"])
-        .values_list("text", flat=True)
-        .first()
-    ) or ""
+    posts = ctx.values(str(e["metric"]))
+    texts = posts.loc[posts["post_id"] == int(e["post_id"]), "text"]
+    text = str(texts.iloc[0] or "") if len(texts) else ""
     excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
     return {
         "excerpt": excerpt,
@@ -333,7 +329,10 @@ def _insight_cards(
 ) -> tuple[list[FindingCard], list[RecommendationCard]]:
     """Findings with their evidence charts, and recommendations linked to them."""
     language = _language()
-    found = insights_generate(workspace=workspace, start=start, end=end, language=language)
+    ctx = InsightContext(workspace=workspace, start=start, end=end)
+    found = insights_generate(
+        workspace=workspace, start=start, end=end, language=language, context=ctx
+    )
     advice = recommendations_generate(
         workspace=workspace,
         start=start,
@@ -341,7 +340,7 @@ def _insight_cards(
         language=language,
         findings=found,
     )
-    maker = _FigureMaker(workspace, start, end)
+    maker = _FigureMaker(ctx)
     cards = []
     for insight in found:
         figure, label = maker.figure(insight)
@@ -354,9 +353,7 @@ def _insight_cards(
                 figure=figure,
                 figure_id=f"figure-{anchor}",
                 chart_label=label,
-                post=_top_post(workspace, insight)
-                if insight.kind == InsightKind.TOP_POST
-                else None,
+                post=_top_post(ctx, insight) if insight.kind == InsightKind.TOP_POST else None,
             )
         )
     anchors = [(card.insight.evidence, card.anchor) for card in cards]

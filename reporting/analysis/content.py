@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from connectors.models import PostFormat, SocialAccount, Workspace
 from reporting.analysis.facts import post_values
-from reporting.analysis.stats import ALPHA, bootstrap_median_ci, mann_whitney
+from reporting.analysis.stats import ALPHA, mann_whitney, median_ci
 
 CONTENT_COLUMNS = ["group", "label", "n", "median", "mean", "ci_low", "ci_high"]
 HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
@@ -101,10 +101,20 @@ def _values(
     metric_or_kpi: str,
     accounts: Sequence[SocialAccount] | None,
     relative: bool,
+    values: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    frame = post_values(
-        workspace=workspace, kpi_or_metric=metric_or_kpi, start=start, end=end, accounts=accounts
-    )
+    if values is None:
+        frame = post_values(
+            workspace=workspace,
+            kpi_or_metric=metric_or_kpi,
+            start=start,
+            end=end,
+            accounts=accounts,
+        )
+    elif accounts is None:
+        frame = values
+    else:
+        frame = values[values["account_id"].isin([account.pk for account in accounts])]
     if relative and not frame.empty:
         frame = frame.assign(value=relative_to_account(frame))
         frame = frame[frame["value"].notna()]
@@ -120,11 +130,15 @@ def content_breakdown(
     by: ContentBy | str,
     accounts: Sequence[SocialAccount] | None = None,
     relative: bool = False,
+    values: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Posts published in the period, grouped by ``by``, with the metric's distribution.
 
     ``relative`` divides each post's value by its account's median post first (1.0 is a
     typical post), which is how posts of accounts of different sizes are pooled fairly.
+    ``values``: the posts' values of ``metric_or_kpi`` in the period as ``post_values``
+    returns them, when the caller has read them already (narrowed here to ``accounts``);
+    None reads them.
 
     Columns:
         group (object): the format key, the tag, "weekday-hour" ("0-18": Monday, 18:00 in
@@ -134,7 +148,8 @@ def content_breakdown(
         label (str): the group as shown on screen, in the active language.
         n (int64): posts in the group (the sample size).
         median, mean (float64): of the posts' values.
-        ci_low, ci_high (float64): 95% bootstrap interval of the median (fixed seed).
+        ci_low, ci_high (float64): 95% distribution-free interval of the median (order
+            statistics, see ``stats.median_ci``).
 
     Sorted by median, highest first; the group None comes last.
     """
@@ -146,6 +161,7 @@ def content_breakdown(
         metric_or_kpi=metric_or_kpi,
         accounts=accounts,
         relative=relative,
+        values=values,
     )
     if frame.empty:
         return pd.DataFrame(columns=CONTENT_COLUMNS).astype({"n": "int64"})
@@ -153,15 +169,15 @@ def content_breakdown(
     records = []
     for group, part in keyed.groupby("group", dropna=False, sort=False):
         key = group if isinstance(group, str) else None
-        values = part["value"].to_numpy(dtype="float64")
-        low, high = bootstrap_median_ci(values)
+        sample = part["value"].to_numpy(dtype="float64")
+        low, high = median_ci(sample)
         records.append(
             {
                 "group": key,
                 "label": _label(grouping, key),
-                "n": len(values),
-                "median": float(np.median(values)),
-                "mean": float(values.mean()),
+                "n": len(sample),
+                "median": float(np.median(sample)),
+                "mean": float(sample.mean()),
                 "ci_low": low,
                 "ci_high": high,
             }

@@ -15,7 +15,7 @@ from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
 from connectors.metrics import METRICS
-from connectors.models import AccountMetric, Post, SocialAccount, Workspace
+from connectors.models import AccountMetric, SocialAccount, Workspace
 from reporting.formula import Formula, parse
 from reporting.kpis import inputs
 from reporting.kpis.selectors import kpi_get
@@ -73,28 +73,50 @@ def post_values(
     Posts without a value (never reported, or missing an input of a KPI) are not returned.
     Sorted by published, post_id.
     """
-    formula = formula_for(workspace=workspace, kpi_or_metric=kpi_or_metric)
+    return post_values_many(
+        workspace=workspace,
+        kpis_or_metrics=[kpi_or_metric],
+        start=start,
+        end=end,
+        accounts=accounts,
+        tags=tags,
+    )[kpi_or_metric]
+
+
+def post_values_many(
+    *,
+    workspace: Workspace,
+    kpis_or_metrics: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    accounts: Sequence[SocialAccount] | None = None,
+    tags: Sequence[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """``post_values`` of several metrics or KPIs, keyed by each, from one read of the posts
+    and their snapshots (each frame is the one ``post_values`` returns for that key)."""
+    formulas = {key: formula_for(workspace=workspace, kpi_or_metric=key) for key in kpis_or_metrics}
+    metrics = list(dict.fromkeys(m for formula in formulas.values() for m in formula.metrics))
     ids = account_ids_for(workspace=workspace, accounts=accounts)
     facts = inputs.kpi_post_facts(
-        workspace=workspace, metrics=formula.metrics, start=start, end=end, account_ids=ids
+        workspace=workspace, metrics=metrics, start=start, end=end, account_ids=ids, details=True
     )
-    facts = facts[formula.available_frame(facts)] if len(facts) else facts
     if tags and len(facts):
         wanted = set(tags)
         facts = facts[[bool(wanted.intersection(post_tags)) for post_tags in facts["tags"]]]
+    return {key: _valued(facts, formula) for key, formula in formulas.items()}
+
+
+def _valued(facts: pd.DataFrame, formula: Formula) -> pd.DataFrame:
+    facts = facts[formula.available_frame(facts)] if len(facts) else facts
     values = formula.evaluate_frame(facts) if len(facts) else pd.Series(dtype="float64")
     facts = facts.assign(value=values.astype("float64"))
     facts = facts[facts["value"].notna()]
-    details = pd.DataFrame.from_records(
-        list(
-            Post.objects.filter(
-                account__workspace=workspace, pk__in=facts["post_id"].tolist()
-            ).values_list("pk", "account__display_name", "account__platform", "text", "permalink")
-        ),
-        columns=["post_id", "account", "platform", "text", "permalink"],
-    ).astype({"post_id": "int64"})
-    frame = facts.merge(details, on="post_id", how="left")
-    return frame.reindex(columns=POST_VALUE_COLUMNS).reset_index(drop=True)
+    frame = facts.reindex(columns=POST_VALUE_COLUMNS).reset_index(drop=True)
+    frame = frame.astype({"post_id": "int64"})
+    if frame.empty:
+        # No row to infer the strings from: plain object columns, as the frame always had.
+        frame = frame.astype(dict.fromkeys(inputs.POST_DETAIL_COLUMNS, "object"))
+    return frame
 
 
 DAILY_COLUMNS = ["account_id", "account", "platform", "day", "value"]

@@ -44,13 +44,16 @@ def posts_ranked(
     normalise: bool = True,
     accounts: Sequence[SocialAccount] | None = None,
     tags: Sequence[str] | None = None,
+    values: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The ``top`` best and ``bottom`` worst posts published in the period.
 
     With ``normalise`` posts are ranked by their value per 1,000 followers of their account
     on the publication day (or the nearest earlier day), so a small account's good post can
     beat a large account's average one; posts whose account never reported followers are then
-    left out. Without it, by the raw value.
+    left out. Without it, by the raw value. ``values``: the posts' values of ``kpi_or_metric``
+    in the period as ``post_values`` returns them, when the caller has read them already
+    (narrowed here to ``accounts`` and ``tags``); None reads them.
 
     Columns:
         post_id, account_id (int64), account, platform (str), published (datetime64),
@@ -69,14 +72,17 @@ def posts_ranked(
     Top rows first (rank ascending), then bottom rows (worst last). A post is in only one
     of the two lists when there are fewer posts than ``top + bottom``.
     """
-    frame = post_values(
-        workspace=workspace,
-        kpi_or_metric=kpi_or_metric,
-        start=start,
-        end=end,
-        accounts=accounts,
-        tags=tags,
-    )
+    if values is None:
+        frame = post_values(
+            workspace=workspace,
+            kpi_or_metric=kpi_or_metric,
+            start=start,
+            end=end,
+            accounts=accounts,
+            tags=tags,
+        )
+    else:
+        frame = _narrowed(values, accounts=accounts, tags=tags)
     if frame.empty:
         return pd.DataFrame(columns=POSTS_RANKED_COLUMNS)
     frame["followers"] = followers_asof(workspace=workspace, posts=frame, end=end)
@@ -99,3 +105,22 @@ def posts_ranked(
     worst = rest.tail(bottom).assign(position="bottom")
     result = pd.concat([best, worst], ignore_index=True)
     return result.reindex(columns=POSTS_RANKED_COLUMNS)
+
+
+def _narrowed(
+    values: pd.DataFrame,
+    *,
+    accounts: Sequence[SocialAccount] | None,
+    tags: Sequence[str] | None,
+) -> pd.DataFrame:
+    """The rows of a ``post_values`` frame that ``post_values`` would return with these
+    ``accounts`` and ``tags``, renumbered from 0 as it would be."""
+    keep = pd.Series(True, index=values.index)
+    if accounts is not None:
+        keep &= values["account_id"].isin([account.pk for account in accounts])
+    if tags:
+        wanted = set(tags)
+        keep &= (
+            values["tags"].map(lambda post_tags: bool(wanted.intersection(post_tags))).astype(bool)
+        )
+    return values[keep].reset_index(drop=True)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from connectors.models import SocialAccount, Workspace
 from reporting.analysis.facts import post_values, workspace_daily_totals
-from reporting.analysis.stats import ALPHA, bootstrap_median_ci, mann_whitney
+from reporting.analysis.stats import ALPHA, mann_whitney, median_ci
 
 BEST_TIMES_COLUMNS = [
     "weekday",
@@ -64,6 +64,10 @@ def daypart(hour: int) -> str:
     return name
 
 
+# The daypart of each hour of the day, so a year of posts maps through a lookup.
+_DAYPART_OF_HOUR = {hour: daypart(hour) for hour in range(24)}
+
+
 def slot_label(weekday: int, slot: int | str) -> str:
     """ "Saturday, evening (18:00-22:00)" or "Saturday, 18:00", in the active language."""
     if isinstance(slot, str):
@@ -83,14 +87,19 @@ def best_times(
     metric: str,
     min_posts: int = 5,
     slot: Slot | str = Slot.HOUR,
+    values: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The account's posts of the period grouped by weekday and hour (or daypart) of
     publication, in the workspace's timezone.
 
+    ``values``: the posts' values of ``metric`` in the period as ``post_values`` returns them,
+    when the caller has read them already (only the account's rows are used); None reads them.
+
     Columns:
         weekday (int64, 0 is Monday), slot (object: hour int 0-23, or daypart name),
         label (str: "Saturday, 18:00"), n (int64: posts in the cell),
-        median (float64), ci_low/ci_high (float64: 95% bootstrap interval of the median),
+        median (float64), ci_low/ci_high (float64: 95% distribution-free interval of the
+            median, see ``stats.median_ci``),
         lift (float64): median / the median of all the account's posts in the period,
         p_value (float64): Mann-Whitney U of the cell's posts against the account's others,
         enough_data (bool): n >= ``min_posts``; only such cells may be recommended,
@@ -99,33 +108,41 @@ def best_times(
     Only cells with at least one post; sorted by weekday then slot.
     """
     chosen = Slot(slot)
-    frame = post_values(
-        workspace=workspace, kpi_or_metric=metric, start=start, end=end, accounts=[account]
-    )
+    if values is None:
+        frame = post_values(
+            workspace=workspace, kpi_or_metric=metric, start=start, end=end, accounts=[account]
+        )
+    else:
+        frame = values[values["account_id"] == account.pk]
     if frame.empty:
         return pd.DataFrame(columns=BEST_TIMES_COLUMNS)
     hours = frame["published"].dt.hour
     frame = frame.assign(
         weekday=frame["published"].dt.day_of_week,
-        slot=hours if chosen is Slot.HOUR else hours.map(daypart),
+        slot=hours if chosen is Slot.HOUR else hours.map(_DAYPART_OF_HOUR),
     )
     overall = float(frame["value"].median())
+    every = frame["value"].to_numpy(dtype="float64")
     records = []
-    for keys, part in frame.groupby(["weekday", "slot"], sort=False):
-        weekday, raw = keys
+    # Positions rather than sub-frames: a year of posts makes ~35 cells per account, and each
+    # cell is tested against all the account's other posts.
+    cells: dict[tuple[int, int | str], np.ndarray] = frame.groupby(
+        ["weekday", "slot"], sort=False
+    ).indices  # type: ignore[assignment]  # keyed by (weekday, slot) tuples: two keys
+    for (weekday, raw), rows in cells.items():
         cell: int | str = raw if isinstance(raw, str) else int(str(raw))
-        values = part["value"].to_numpy(dtype="float64")
-        others = frame.loc[~frame.index.isin(part.index), "value"].to_numpy(dtype="float64")
-        low, high = bootstrap_median_ci(values)
-        median = float(np.median(values))
-        p_value = mann_whitney(values, others).p_value
-        enough = len(values) >= min_posts
+        sample = every[rows]
+        others = np.delete(every, rows)
+        low, high = median_ci(sample)
+        median = float(np.median(sample))
+        p_value = mann_whitney(sample, others).p_value
+        enough = len(sample) >= min_posts
         records.append(
             {
                 "weekday": int(str(weekday)),
                 "slot": cell,
                 "label": slot_label(int(str(weekday)), cell),
-                "n": len(values),
+                "n": len(sample),
                 "median": median,
                 "ci_low": low,
                 "ci_high": high,

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from connectors.metrics import METRICS
 from connectors.models import Platform, PostFormat, SocialAccount, Workspace
 from reporting.analysis.content import compare_samples, relative_to_account
-from reporting.analysis.facts import post_values
+from reporting.analysis.facts import post_values, post_values_many
 from reporting.analysis.posts import posts_ranked
 from reporting.analysis.timing import Slot, best_times, slot_label
 from reporting.analysis.trends import anomalies_detect, trend_test
@@ -64,20 +64,30 @@ def _period(start: dt.date, end: dt.date) -> dict[str, str]:
     return {"start": start.isoformat(), "end": end.isoformat()}
 
 
-class _Context:
-    """What several findings share: the accounts and each post's exposure value."""
+class InsightContext:
+    """What several findings, and the charts that show them, share: the accounts, each post's
+    value of every exposure metric, the exposure metric chosen per account, and the period's
+    anomalies, each read once.
 
-    def __init__(self, workspace: Workspace, start: dt.date, end: dt.date) -> None:
+    Keep one to draw the findings of ``insights_generate`` (pass it as ``context``): a chart
+    then reads the very frames its finding was computed from, without querying them again.
+    """
+
+    def __init__(self, *, workspace: Workspace, start: dt.date, end: dt.date) -> None:
         self.workspace, self.start, self.end = workspace, start, end
         self.accounts = list(
             SocialAccount.objects.filter(workspace=workspace).order_by("platform", "pk")
         )
+        # One read of the posts and their snapshots serves the three metrics.
         frames = {
-            metric: post_values(
-                workspace=workspace, kpi_or_metric=metric, start=start, end=end
-            ).assign(metric=metric)
-            for metric in EXPOSURE_METRICS
+            metric: frame.assign(metric=metric)
+            for metric, frame in post_values_many(
+                workspace=workspace, kpis_or_metrics=EXPOSURE_METRICS, start=start, end=end
+            ).items()
         }
+        self._values: dict[str, pd.DataFrame] = dict(frames)
+        self._anomalies: dict[str, pd.DataFrame] = {}
+        self._cells: dict[tuple[int, str, int], pd.DataFrame] = {}
         # Per account, the exposure metric reported for the most posts.
         chosen: dict[int, str] = {}
         for account in self.accounts:
@@ -96,8 +106,42 @@ class _Context:
             else frames["reach"].iloc[0:0].assign(metric="")
         )
 
+    def values(self, metric: str) -> pd.DataFrame:
+        """``post_values`` of ``metric`` (a metric or KPI key) for the period and every
+        account, with a ``metric`` column; read on first use."""
+        if metric not in self._values:
+            self._values[metric] = post_values(
+                workspace=self.workspace, kpi_or_metric=metric, start=self.start, end=self.end
+            ).assign(metric=metric)
+        return self._values[metric]
 
-def _format_effects(ctx: _Context) -> list[Insight]:
+    def best_times(self, *, account: SocialAccount, metric: str, min_posts: int) -> pd.DataFrame:
+        """``best_times`` of the account by weekday and daypart; computed on first use."""
+        key = (account.pk, metric, min_posts)
+        if key not in self._cells:
+            self._cells[key] = best_times(
+                workspace=self.workspace,
+                account=account,
+                start=self.start,
+                end=self.end,
+                metric=metric,
+                min_posts=min_posts,
+                slot=Slot.DAYPART,
+                values=self.values(metric),
+            )
+        return self._cells[key]
+
+    def anomalies(self, metric: str) -> pd.DataFrame:
+        """``anomalies_detect`` of ``metric`` for the period and every account; read on first
+        use (each account is judged on its own, so one account's rows are its own result)."""
+        if metric not in self._anomalies:
+            self._anomalies[metric] = anomalies_detect(
+                workspace=self.workspace, metric=metric, start=self.start, end=self.end
+            )
+        return self._anomalies[metric]
+
+
+def _format_effects(ctx: InsightContext) -> list[Insight]:
     found = []
     for account in ctx.accounts:
         metric = ctx.metric_of.get(account.pk)
@@ -169,7 +213,7 @@ def _effect_score(ratio: float, p_value: float, n: int) -> float:
     return round(size * (1.0 - p_value) * min(1.0, math.sqrt(n / 30.0)) * 10.0, 3)
 
 
-def _tag_effects(ctx: _Context) -> list[Insight]:
+def _tag_effects(ctx: InsightContext) -> list[Insight]:
     posts = ctx.posts
     if posts.empty:
         return []
@@ -219,21 +263,13 @@ def _tag_effects(ctx: _Context) -> list[Insight]:
     return found
 
 
-def _best_times(ctx: _Context) -> list[Insight]:
+def _best_times(ctx: InsightContext) -> list[Insight]:
     found = []
     for account in ctx.accounts:
         metric = ctx.metric_of.get(account.pk)
         if metric is None:
             continue
-        cells = best_times(
-            workspace=ctx.workspace,
-            account=account,
-            start=ctx.start,
-            end=ctx.end,
-            metric=metric,
-            min_posts=MIN_CELL_POSTS,
-            slot=Slot.DAYPART,
-        )
+        cells = ctx.best_times(account=account, metric=metric, min_posts=MIN_CELL_POSTS)
         if cells.empty:
             continue
         cells = cells[cells["enough_data"] & (cells["lift"] > 1)]
@@ -279,7 +315,7 @@ def _best_times(ctx: _Context) -> list[Insight]:
     return found
 
 
-def _trends(ctx: _Context) -> list[Insight]:
+def _trends(ctx: InsightContext) -> list[Insight]:
     found = []
     for metric in TREND_METRICS:
         result = trend_test(
@@ -326,10 +362,8 @@ def _runs(rows: pd.DataFrame) -> list[pd.DataFrame]:
     return runs
 
 
-def _anomalies(ctx: _Context) -> list[Insight]:
-    rows = anomalies_detect(
-        workspace=ctx.workspace, metric=ANOMALY_METRIC, start=ctx.start, end=ctx.end
-    )
+def _anomalies(ctx: InsightContext) -> list[Insight]:
+    rows = ctx.anomalies(ANOMALY_METRIC)
     if rows.empty:
         return []
     labels = {a.pk: _account_label(a) for a in ctx.accounts}
@@ -385,7 +419,7 @@ def _anomalies(ctx: _Context) -> list[Insight]:
     return found + spikes[:MAX_SPIKES]
 
 
-def _top_post(ctx: _Context) -> list[Insight]:
+def _top_post(ctx: InsightContext) -> list[Insight]:
     found = []
     for metric in sorted(set(ctx.metric_of.values())):
         ranked = posts_ranked(
@@ -397,6 +431,7 @@ def _top_post(ctx: _Context) -> list[Insight]:
             bottom=0,
             normalise=True,
             accounts=[a for a in ctx.accounts if ctx.metric_of.get(a.pk) == metric],
+            values=ctx.values(metric),
         )
         if ranked.empty:
             continue
@@ -605,6 +640,7 @@ def insights_generate(
     end: dt.date,
     language: str,
     include_weak: bool = False,
+    context: InsightContext | None = None,
 ) -> list[Insight]:
     """The findings of the period, best first, worded in ``language`` ("en" or "fr").
 
@@ -614,11 +650,18 @@ def insights_generate(
     posts that beats the account's other posts), trend (Mann-Kendall on daily impressions and
     engagements, at least a 10% change), anomaly (outages, then the three largest spikes or
     drops of daily impressions) and top_post (a post at least 3x its account's median).
-    Findings that are not significant are left out unless ``include_weak``.
+    Findings that are not significant are left out unless ``include_weak``. ``context``: an
+    ``InsightContext`` of the same workspace and period, when the caller keeps it to draw the
+    findings afterwards; None reads a new one.
     """
     if start > end:
         raise ValueError(_("The start date must be on or before the end date."))
-    ctx = _Context(workspace, start, end)
+    if context is None:
+        ctx = InsightContext(workspace=workspace, start=start, end=end)
+    elif (context.workspace.pk, context.start, context.end) != (workspace.pk, start, end):
+        raise ValueError("The insight context is of another workspace or period.")
+    else:
+        ctx = context
     found = [
         *_format_effects(ctx),
         *_tag_effects(ctx),

@@ -21,6 +21,7 @@ from connectors.models import AccountMetric, Post, PostMetric, SocialAccount, Wo
 ACCOUNT_COLUMNS = ["account_id", "account", "handle", "platform"]
 ACCOUNT_FACT_KEYS = ["account_id", "day"]
 POST_FACT_KEYS = ["post_id", "account_id", "published", "format", "tags"]
+POST_DETAIL_COLUMNS = ["account", "platform", "text", "permalink"]
 
 
 def kpi_accounts(*, workspace: Workspace, account_ids: Sequence[int] | None = None) -> pd.DataFrame:
@@ -127,6 +128,7 @@ def kpi_post_facts(
     start: dt.date,
     end: dt.date,
     account_ids: Sequence[int],
+    details: bool = False,
 ) -> pd.DataFrame:
     """Posts published in the period, each with its latest snapshot of ``metrics``.
 
@@ -138,16 +140,23 @@ def kpi_post_facts(
         post_id (int64), account_id (int64),
         published (datetime64: the publication time on the workspace's clock, without zone),
         format (str: a PostFormat value), tags (object: list of str),
+        with ``details`` also account (str: display name), platform (str: platform key),
+        text (str), permalink (str),
         then one float64 column per metric in ``metrics`` order, NaN when never reported.
 
     One row per post, sorted by published, post_id; posts without any snapshot are included.
     """
     zone = ZoneInfo(workspace.timezone)
     posts = _posts(workspace, start, end, account_ids)
+    # The details ride on the same query (one join to the account) rather than a second
+    # query listing every post id, which grows into a huge IN list on a large workspace.
+    extra = ["account__display_name", "account__platform", "text", "permalink"] if details else []
     post_rows = posts.order_by("published_at", "pk").values_list(
-        "pk", "account_id", "published_at", "format", "tags"
+        "pk", "account_id", "published_at", "format", "tags", *extra
     )
-    frame = pd.DataFrame.from_records(list(post_rows), columns=POST_FACT_KEYS)
+    frame = pd.DataFrame.from_records(
+        list(post_rows), columns=POST_FACT_KEYS + (POST_DETAIL_COLUMNS if details else [])
+    )
     frame["published"] = (
         pd.to_datetime(frame["published"], utc=True).dt.tz_convert(zone).dt.tz_localize(None)
     )

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from connectors.models import AccountMetric, Workspace
+from connectors.models import AccountMetric, Post, SocialAccount, Workspace
 from reporting.analysis.content import content_breakdown, content_compare
+from reporting.analysis.facts import POST_VALUE_COLUMNS, post_values, post_values_many
 from reporting.analysis.posts import posts_ranked
 from reporting.analysis.timeseries import kpi_timeseries_compare
 from reporting.analysis.timing import best_times, seasonality_weekly
@@ -147,3 +150,73 @@ def test_timeseries_compares_with_previous_period(workspace: Workspace) -> None:
     assert frame["value"].tolist() == [105.0] * 4
     assert frame["compare_value"].tolist() == [70.0] * 4
     assert np.allclose(frame["change_pct"], 50.0)
+
+
+def _two_accounts(workspace: Workspace) -> tuple[SocialAccount, SocialAccount]:
+    shop = SocialAccountFactory.create(workspace=workspace, display_name="Shop")
+    blog = SocialAccountFactory.create(workspace=workspace, display_name="Blog")
+    posts_make(shop, fmt="reel", reaches=_spread(3000, 12), hour=19, tags=["launch"])
+    posts_make(shop, fmt="photo", reaches=_spread(1000, 12), hour=9)
+    posts_make(blog, fmt="photo", reaches=_spread(50, 10), hour=12, tags=["launch"])
+    followers_make(shop, 10_000)
+    followers_make(blog, 500)
+    return shop, blog
+
+
+def test_post_values_reads_details_with_the_posts_not_by_a_list_of_ids(
+    workspace: Workspace, django_assert_num_queries: Any
+) -> None:
+    shop, _blog = _two_accounts(workspace)
+    # The account ids, the posts with their details, their latest snapshots.
+    with django_assert_num_queries(3):
+        frame = post_values(workspace=workspace, kpi_or_metric="reach", start=START, end=END)
+    assert list(frame.columns) == POST_VALUE_COLUMNS and len(frame) == 34
+    first = frame.iloc[0]
+    assert (first["account"], first["platform"]) == (shop.display_name, shop.platform)
+    assert (first["text"], first["permalink"]) == (
+        "Hello",
+        Post.objects.get(pk=first["post_id"]).permalink,
+    )
+
+
+def test_post_values_many_gives_each_key_its_post_values_frame(workspace: Workspace) -> None:
+    _two_accounts(workspace)
+    many = post_values_many(
+        workspace=workspace, kpis_or_metrics=["reach", "impressions"], start=START, end=END
+    )
+    for key in ("reach", "impressions"):
+        expected = post_values(workspace=workspace, kpi_or_metric=key, start=START, end=END)
+        pd.testing.assert_frame_equal(many[key], expected)
+    assert many["impressions"].empty
+
+
+def test_values_already_read_give_the_same_results_without_a_query(
+    workspace: Workspace, django_assert_num_queries: Any
+) -> None:
+    shop, blog = _two_accounts(workspace)
+    values = post_values(workspace=workspace, kpi_or_metric="reach", start=START, end=END)
+    common: dict[str, Any] = {"workspace": workspace, "start": START, "end": END}
+    with django_assert_num_queries(0):
+        cells = best_times(**common, account=shop, metric="reach", slot="daypart", values=values)
+        groups = content_breakdown(
+            **common, metric_or_kpi="reach", by="format", accounts=[blog], values=values
+        )
+        relative = content_breakdown(
+            **common, metric_or_kpi="reach", by="tag", relative=True, values=values
+        )
+    pd.testing.assert_frame_equal(
+        cells, best_times(**common, account=shop, metric="reach", slot="daypart")
+    )
+    pd.testing.assert_frame_equal(
+        groups,
+        content_breakdown(**common, metric_or_kpi="reach", by="format", accounts=[blog]),
+    )
+    pd.testing.assert_frame_equal(
+        relative, content_breakdown(**common, metric_or_kpi="reach", by="tag", relative=True)
+    )
+    ranked = posts_ranked(
+        **common, kpi_or_metric="reach", top=3, bottom=2, tags=["launch"], values=values
+    )
+    pd.testing.assert_frame_equal(
+        ranked, posts_ranked(**common, kpi_or_metric="reach", top=3, bottom=2, tags=["launch"])
+    )

@@ -14,7 +14,7 @@ from connectors.demo import demo_workspace_seed
 from connectors.demo.profiles import DEMO_LOGINS
 from connectors.models import User, Workspace
 from reporting.insights import Insight, insights_generate, recommendations_generate
-from reporting.insights.generate import num
+from reporting.insights.generate import InsightContext, num
 from tests.factories import SocialAccountFactory
 from tests.reporting.analysis_data import END, START, posts_make
 
@@ -48,6 +48,32 @@ def test_reels_three_times_photos_give_a_format_insight(workspace: Workspace) ->
         workspace=workspace, start=START, end=END, language="en", goals=[]
     )
     assert any(r.key == f"more:{insight.key}" and r.why == insight.text for r in recommendations)
+
+
+@pytest.mark.django_db
+def test_a_kept_context_gives_the_same_findings_and_must_be_of_the_period(
+    workspace: Workspace, django_assert_num_queries: Any
+) -> None:
+    account = SocialAccountFactory.create(workspace=workspace, display_name="Shop")
+    posts_make(account, fmt="reel", reaches=_spread(3000, 20), hour=19)
+    posts_make(account, fmt="photo", reaches=_spread(1000, 20), hour=9)
+    context = InsightContext(workspace=workspace, start=START, end=END)
+    kept = insights_generate(
+        workspace=workspace, start=START, end=END, language="en", context=context
+    )
+    assert kept == insights_generate(workspace=workspace, start=START, end=END, language="en")
+    # What the findings read is kept: the charts read it again without a query.
+    with django_assert_num_queries(0):
+        context.values("reach")
+        context.best_times(account=account, metric="reach", min_posts=5)
+    with pytest.raises(ValueError):
+        insights_generate(
+            workspace=workspace,
+            start=START + dt.timedelta(days=1),
+            end=END,
+            language="en",
+            context=context,
+        )
 
 
 @pytest.mark.django_db

@@ -139,22 +139,23 @@ def _account_refs(
     workspace: Workspace, accounts: Sequence[SocialAccount] | None
 ) -> list[AccountRef]:
     ids = None if accounts is None else [account.pk for account in accounts]
-    frame = inputs.kpi_accounts(workspace=workspace, account_ids=ids)
-    if ids is not None and len(frame) != len(set(ids)):
+    # Plain rows rather than a DataFrame: this runs once per KPI computed, and a dashboard
+    # computes dozens.
+    rows = SocialAccount.objects.filter(workspace=workspace)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    refs = [
+        AccountRef(int(pk), str(name), str(handle), str(platform))
+        for pk, name, handle, platform in rows.order_by(
+            "platform", "display_name", "pk"
+        ).values_list("pk", "display_name", "handle", "platform")
+    ]
+    if ids is not None and len(refs) != len(set(ids)):
         raise ValueError(
             _("Some of the chosen accounts do not belong to %(workspace)s.")
             % {"workspace": workspace.name}
         )
-    return [
-        AccountRef(int(pk), str(name), str(handle), str(platform))
-        for pk, name, handle, platform in zip(
-            frame["account_id"].tolist(),
-            frame["account"].tolist(),
-            frame["handle"].tolist(),
-            frame["platform"].tolist(),
-            strict=True,
-        )
-    ]
+    return refs
 
 
 def _reason(

@@ -16,30 +16,11 @@ import pandas as pd
 from django.db.models import F, Max, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from connectors.models import AccountMetric, Post, PostMetric, SocialAccount, Workspace
+from connectors.models import AccountMetric, Post, PostMetric, Workspace
 
-ACCOUNT_COLUMNS = ["account_id", "account", "handle", "platform"]
 ACCOUNT_FACT_KEYS = ["account_id", "day"]
 POST_FACT_KEYS = ["post_id", "account_id", "published", "format", "tags"]
 POST_DETAIL_COLUMNS = ["account", "platform", "text", "permalink"]
-
-
-def kpi_accounts(*, workspace: Workspace, account_ids: Sequence[int] | None = None) -> pd.DataFrame:
-    """The workspace's accounts (all, or those of ``account_ids`` that belong to it).
-
-    Columns: account_id (int64), account (str: display name), handle (str),
-    platform (str: platform key). Sorted by platform, display name, id.
-    """
-    accounts = SocialAccount.objects.filter(workspace=workspace)
-    if account_ids is not None:
-        accounts = accounts.filter(pk__in=list(account_ids))
-    rows = accounts.order_by("platform", "display_name", "pk").values_list(
-        "pk", "display_name", "handle", "platform"
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=ACCOUNT_COLUMNS)
-    return frame.astype(
-        {"account_id": "int64", "account": "object", "handle": "object", "platform": "object"}
-    )
 
 
 def kpi_accounts_with_facts(

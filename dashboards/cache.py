@@ -1,64 +1,22 @@
-"""Computed panels kept between requests.
+"""Computed dashboard panels kept between requests (see ``connectors.versioning``).
 
-A panel is keyed on everything it depends on: the workspace and its ``data_version`` (bumped by
-every service that writes facts, posts, tags, KPIs, goals or notes), the filters, the accounts in
-scope, today's date and the language. A write therefore makes every older entry unreachable at
-once; entries also expire after ``DASHBOARD_CACHE_SECONDS``. A cache that is down or full only
-costs time: the panel is computed again.
+A panel's key adds the page's filters, the accounts in scope and today's date to what
+``workspace_cached`` keys on (the workspace's data version and the language).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.conf import settings
-from django.core.cache import cache
-from django.utils import translation
-
-from connectors.models import Workspace
+from connectors.versioning import workspace_cached
 
 if TYPE_CHECKING:
     from dashboards.scope import DashboardFilters
 
+__all__ = ["panel_cached", "workspace_cached"]
+
 T = TypeVar("T")
-logger = logging.getLogger(__name__)
-_MISSING = object()
-
-
-def cache_key(workspace: Workspace, name: str, *parts: Any) -> str:
-    """A key for ``name`` of ``workspace`` at its current data version, in the active language."""
-    material = [
-        workspace.pk,
-        workspace.data_version,
-        name,
-        translation.get_language() or settings.LANGUAGE_CODE,
-        list(parts),
-    ]
-    digest = hashlib.sha256(json.dumps(material, default=str).encode()).hexdigest()[:32]
-    return f"panel:{workspace.pk}:{name}:{digest}"
-
-
-def workspace_cached(workspace: Workspace, name: str, build: Callable[[], T], *parts: Any) -> T:
-    """``build()``, or its result from the cache when nothing it depends on has changed:
-    ``parts`` must hold every input of ``build`` besides the workspace's data."""
-    key = cache_key(workspace, name, *parts)
-    try:
-        found = cache.get(key, _MISSING)
-    except Exception:  # a cache server that is down must not take the page with it
-        logger.warning("dashboard cache unavailable for %s", name, exc_info=True)
-        found = _MISSING
-    if found is not _MISSING:
-        return cast(T, found)
-    value = build()
-    try:
-        cache.set(key, value, settings.DASHBOARD_CACHE_SECONDS)
-    except Exception:
-        logger.warning("dashboard cache unavailable for %s", name, exc_info=True)
-    return value
 
 
 def panel_cached(filters: DashboardFilters, name: str, build: Callable[[], T], *extra: Any) -> T:

@@ -38,14 +38,40 @@ def _layout(figure: go.Figure, **layout: Any) -> go.Figure:
     return figure
 
 
+# More lines than this are unreadable: the chart then draws one line per platform instead.
+MAX_ACCOUNT_LINES = 8
+
+
+def _followers_by_platform(rows: pd.DataFrame) -> pd.DataFrame:
+    """Followers summed per platform and day, as rows of ``account_metric_daily`` with the
+    platform as the account. A day on which fewer of the platform's accounts reported than on
+    its best day is left out, so a missing report is a gap, not a drop."""
+    grouped = rows.groupby(["platform", "day"])["value"].agg(["sum", "count"]).reset_index()
+    most = grouped.groupby("platform")["count"].transform("max")
+    complete = grouped[grouped["count"] == most]
+    return pd.DataFrame(
+        {
+            "day": complete["day"],
+            "account_id": complete["platform"],
+            "account": complete["platform"].map(platform_label),
+            "platform": complete["platform"],
+            "metric": "followers",
+            "value": complete["sum"],
+        }
+    )
+
+
 def followers_chart(daily: pd.DataFrame) -> go.Figure:
-    """One line per account with its daily followers.
+    """One line per account with its daily followers (one per platform past
+    ``MAX_ACCOUNT_LINES`` accounts).
 
     ``daily`` follows ``reporting.selectors.account_metric_daily`` (only the ``followers`` rows
     are drawn). Missing days stay gaps in the line rather than dropping to zero. A trace is named
     after its platform, with the account name added when a platform has several accounts.
     """
     rows = daily[daily["metric"] == "followers"]
+    if rows["account_id"].nunique() > MAX_ACCOUNT_LINES:
+        rows = _followers_by_platform(rows)
     accounts = rows[["account_id", "account", "platform"]].drop_duplicates("account_id")
     accounts = accounts.sort_values(["platform", "account", "account_id"])
     per_platform = {str(k): int(v) for k, v in accounts["platform"].value_counts().items()}

@@ -58,6 +58,7 @@ def _panels(filters: DashboardFilters) -> dict[str, Any]:
         "has_data": any(card.value is not None for card in cards) or followers or engagements,
         "kpis": cards,
         "followers_figure": followers,
+        "followers_by_platform": daily["account_id"].nunique() > charts.MAX_ACCOUNT_LINES,
         "engagements_figure": engagements,
         "reach_figure": panels.trend_figure(filters, kpi="reach", notes=notes),
         "engagement_trend_figure": panels.trend_figure(filters, kpi="engagements", notes=notes),

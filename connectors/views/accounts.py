@@ -35,6 +35,7 @@ from connectors.permissions import Action, role_can
 from connectors.registry import CONNECTORS
 from connectors.selectors import account_list
 from connectors.sync import sync_run_request
+from connectors.versioning import workspace_cached
 
 HISTORY_PER_PAGE = 20
 # A run queued longer ago than this is presumed lost (a worker died before taking it), so it no
@@ -90,18 +91,8 @@ def _connectable(platform: str) -> bool:
         return False
 
 
-def account_rows(*, workspace: Workspace, account: SocialAccount | None = None) -> list[AccountRow]:
-    """Each account of ``workspace`` (or only ``account``) with its coverage, latest sync run
-    and current problem; five queries whatever the number of accounts."""
-    latest_run_id = (
-        SyncRun.objects.filter(account=OuterRef("pk")).order_by("-queued_at").values("pk")[:1]
-    )
-    accounts_qs = account_list(workspace=workspace).select_related("sync_cursor")
-    if account is not None:
-        accounts_qs = accounts_qs.filter(pk=account.pk)
-    accounts = list(accounts_qs.annotate(latest_run_id=Subquery(latest_run_id)))
-    ids = [a.pk for a in accounts]
-    runs = SyncRun.objects.in_bulk([a.latest_run_id for a in accounts if a.latest_run_id])
+def _spans(ids: list[int]) -> dict[int, tuple[dt.date, dt.date]]:
+    """Each account's first and last day with any fact or post snapshot."""
     bounds: dict[int, tuple[dt.date, dt.date]] = {}
     spans = [
         AccountMetric.objects.filter(account_id__in=ids)
@@ -115,6 +106,23 @@ def account_rows(*, workspace: Workspace, account: SocialAccount | None = None) 
         for key, first, last in span:
             known = bounds.get(key)
             bounds[key] = (min(known[0], first), max(known[1], last)) if known else (first, last)
+    return bounds
+
+
+def account_rows(*, workspace: Workspace, account: SocialAccount | None = None) -> list[AccountRow]:
+    """Each account of ``workspace`` (or only ``account``) with its coverage, latest sync run
+    and current problem; five queries whatever the number of accounts."""
+    latest_run_id = (
+        SyncRun.objects.filter(account=OuterRef("pk")).order_by("-queued_at").values("pk")[:1]
+    )
+    accounts_qs = account_list(workspace=workspace).select_related("sync_cursor")
+    if account is not None:
+        accounts_qs = accounts_qs.filter(pk=account.pk)
+    accounts = list(accounts_qs.annotate(latest_run_id=Subquery(latest_run_id)))
+    ids = [a.pk for a in accounts]
+    runs = SyncRun.objects.in_bulk([a.latest_run_id for a in accounts if a.latest_run_id])
+    # Reading every fact of a large workspace takes a second or more: kept until data changes.
+    bounds = workspace_cached(workspace, "account-spans", lambda: _spans(ids), sorted(ids))
 
     rows = []
     for item in accounts:

@@ -152,3 +152,23 @@ def test_charts_follow_the_active_language(
         bars = charts.platform_bars_chart(buckets, grain=Grain.WEEK)
     assert line.layout.separators == separators
     assert bars.data[0].xhoverformat == week
+
+
+def test_followers_of_many_accounts_are_added_up_per_platform() -> None:
+    days = pd.to_datetime(["2026-03-01", "2026-03-02", "2026-03-03"])
+    rows = []
+    for account in range(1, 10):  # nine Instagram accounts: one line each would be unreadable
+        for day in days:
+            if account == 9 and day == days[1]:
+                continue  # one account did not report on the 2nd: that day is a gap
+            rows.append((day, account, f"A{account}", "instagram", "followers", 100.0 * account))
+    rows.append((days[0], 10, "B", "facebook", "followers", 7.0))
+    daily = pd.DataFrame(
+        rows, columns=["day", "account_id", "account", "platform", "metric", "value"]
+    )
+    figure = charts.followers_chart(daily)
+    names = [trace.name for trace in figure.data]
+    assert names == ["Facebook", "Instagram"]
+    instagram = figure.data[1]
+    assert instagram.y[0] == 4500.0 and instagram.y[2] == 4500.0
+    assert math.isnan(instagram.y[1])

@@ -1,0 +1,13 @@
+"""Dashboard tasks; idempotent: a warm-up of an unchanged data version does nothing."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from dashboards.warm import panels_warm_all
+
+
+@shared_task(name="dashboards.panels_warm")
+def panels_warm() -> int:
+    """Compute the default overview of every workspace whose data changed (``dashboards.warm``)."""
+    return panels_warm_all()

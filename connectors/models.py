@@ -198,6 +198,9 @@ class AccountMetric(models.Model):
                 fields=["account", "metric", "day"], name="account_metric_unique"
             )
         ]
+        # An account's first and last day of any metric (the dashboards' date bounds, data
+        # health): one probe per account instead of reading all of its facts.
+        indexes = [models.Index(fields=["account", "day"], name="account_metric_day")]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.day} {self.metric}={self.value}"

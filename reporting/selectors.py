@@ -17,7 +17,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery, Sum
 
 from connectors.metrics import Aggregation, metric_get
 from connectors.models import AccountMetric, Membership, Post, SocialAccount, User, Workspace
@@ -84,21 +84,16 @@ def workspace_has_facts(*, workspace: Workspace) -> bool:
 
 def workspace_fact_bounds(*, workspace: Workspace) -> tuple[dt.date, dt.date] | None:
     """The first and last day with any fact in the workspace, or None when it has none."""
-    first = (
-        AccountMetric.objects.filter(account__workspace=workspace)
-        .order_by("day")
-        .values_list("day", flat=True)
-        .first()
+    # Each account's edges come from the (account, day) index, two probes per account; a
+    # min/max over the workspace's facts would read all of them.
+    facts = AccountMetric.objects.filter(account_id=OuterRef("pk"))
+    edges = SocialAccount.objects.filter(workspace=workspace).aggregate(
+        first=Min(Subquery(facts.order_by("day").values("day")[:1])),
+        last=Max(Subquery(facts.order_by("-day").values("day")[:1])),
     )
-    last = (
-        AccountMetric.objects.filter(account__workspace=workspace)
-        .order_by("-day")
-        .values_list("day", flat=True)
-        .first()
-    )
-    if first is None or last is None:
+    if edges["first"] is None or edges["last"] is None:
         return None
-    return first, last
+    return edges["first"], edges["last"]
 
 
 def account_metric_daily(

@@ -23,7 +23,7 @@ from dashboards import charts
 from dashboards.scope import DashboardFilters
 from reporting.analysis.posts import posts_ranked
 from reporting.annotations import annotation_list
-from reporting.goals.selectors import GoalProgress, goal_list_progress
+from reporting.goals.selectors import GoalProgress, goal_list, goal_progress
 from reporting.kpis.display import kpi_value_display
 from reporting.kpis.engine import KpiResult, kpi_breakdown, kpi_value, kpi_value_with_breakdown
 from reporting.kpis.selectors import kpi_get
@@ -139,11 +139,11 @@ def kpi_cards(filters: DashboardFilters, *, keys: tuple[str, ...] = HEADLINE_KPI
     # A workspace goal only makes sense against the whole workspace, an account's goal only on
     # that account's page: a part compared with a target for the whole would mislead.
     single = filters.accounts[0].pk if len(filters.accounts) == 1 and filters.is_scoped else None
-    for progress in goal_list_progress(workspace=workspace, today=filters.today):
-        goal = progress.goal
+    shown = not filters.tags and (single is not None or not filters.is_scoped)
+    for goal in goal_list(workspace=workspace) if shown else []:
         mine = goal.account_id == single if single else goal.account_id is None
-        overlaps = goal.start <= period.end and goal.end >= period.start
-        if mine and overlaps and not filters.tags and (single or not filters.is_scoped):
+        if mine and goal.start <= period.end and goal.end >= period.start:
+            progress = goal_progress(goal=goal, today=filters.today)
             goals_by_kpi.setdefault(goal.kpi.key, []).append(progress)
     cards = []
     for key in keys:

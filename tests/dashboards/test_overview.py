@@ -16,6 +16,8 @@ from django.urls import reverse
 from connectors.base import AccountMetricRow
 from connectors.models import AccountMetric, Platform, Post, Role, SocialAccount, User, Workspace
 from connectors.services import account_metrics_upsert
+from reporting.goals.services import goal_create
+from reporting.kpis.selectors import kpi_get
 from reporting.models import Annotation
 from tests.factories import (
     PASSWORD,
@@ -295,3 +297,25 @@ def test_empty_workspace_shows_an_empty_state_on_every_dashboard_page(
         response = client.get(reverse(name, args=[workspace.slug]))
         assert response.status_code == 200, name
         assert "No social accounts in this workspace yet" in response.content.decode(), name
+
+
+def test_goal_progress_shows_on_its_kpi_card_only_where_it_applies(
+    workspace: Workspace, viewer: User, accounts: dict[str, SocialAccount]
+) -> None:
+    followers = kpi_get(workspace=workspace, key="followers")
+    goal_create(
+        workspace=workspace,
+        kpi=followers,
+        name="Grow to 2,000",
+        period_kind="quarter",
+        start=D(2026, 1, 1),
+        end=D(2026, 3, 31),
+        target=2000,
+    )
+    client = login(viewer)
+    overview = client.get(reverse("overview", args=[workspace.slug])).content.decode()
+    card = re.search(r'data-kpi="followers">(.*?)</li>', overview, re.S)
+    assert card is not None and "Goal 2,000" in card.group(1)
+    # A workspace goal is not compared with one platform's part of the audience.
+    platform = client.get(reverse("platform_dashboard", args=[workspace.slug, "instagram"]))
+    assert "Goal 2,000" not in platform.content.decode()

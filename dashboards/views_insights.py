@@ -76,7 +76,7 @@ def anchor_for(key: str) -> str:
     return "finding-" + re.sub(r"[^\w:.-]+", "-", key)
 
 
-def _language() -> str:
+def active_language() -> str:
     return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
 
 
@@ -328,7 +328,7 @@ def _insight_cards(
     workspace: Workspace, start: dt.date, end: dt.date
 ) -> tuple[list[FindingCard], list[RecommendationCard]]:
     """Findings with their evidence charts, and recommendations linked to them."""
-    language = _language()
+    language = active_language()
     ctx = InsightContext(workspace=workspace, start=start, end=end)
     found = insights_generate(
         workspace=workspace, start=start, end=end, language=language, context=ctx

@@ -15,7 +15,7 @@ from dashboards import panels
 from dashboards.cache import panel_cached
 from dashboards.overview import overview_panels_cached, top_insights_cached
 from dashboards.scope import DashboardFilters, filters_from_query
-from dashboards.views_insights import _language, anchor_for
+from dashboards.views_insights import active_language, anchor_for
 
 
 def _render(
@@ -40,7 +40,7 @@ def overview(request: WorkspaceRequest) -> HttpResponse:
     if filters.all_accounts and not filters.is_scoped:
         # Findings are computed on the whole workspace; a scoped overview does not show them
         # rather than show findings about accounts the reader filtered out.
-        found = top_insights_cached(filters, language=_language())
+        found = top_insights_cached(filters, language=active_language())
         extra["insights"] = [
             {"insight": insight, "anchor": anchor_for(insight.key)} for insight in found
         ]

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import pandas as pd
 from django.conf import settings
 from django.db.models import Max, OuterRef, Subquery
 from django.http import HttpResponse
@@ -33,6 +34,7 @@ from connectors.models import (
 from connectors.oauth import platform_app
 from connectors.permissions import Action
 from connectors.sync.dispatch import sync_interval
+from connectors.versioning import cache_key
 from connectors.views.accounts import STALE_QUEUED, Source, account_source, run_duration
 from dashboards import charts
 from dashboards.cache import panel_cached
@@ -259,6 +261,23 @@ def _base(request: WorkspaceRequest) -> tuple[Workspace, DashboardFilters, dict[
     return workspace, filters, context
 
 
+def _grid(matrix: pd.DataFrame) -> tuple[list[str], dict[tuple[int, str], GridCell]]:
+    """The metrics any account provides, and each account and metric's grid cell."""
+    shown = sorted(set(matrix.loc[matrix["provided"].astype(bool), "metric"]))
+    metrics = [key for key in METRICS if key in shown]
+    wanted = set(metrics)
+    cells: dict[tuple[int, str], GridCell] = {}
+    for record in cast(list[dict[str, Any]], matrix.to_dict("records")):
+        if record["metric"] in wanted:
+            cells[(int(record["account_id"]), str(record["metric"]))] = _grid_cell(
+                days_with_value=int(record["days_with_value"]),
+                days_expected=int(record["days_expected"]),
+                provided=bool(record["provided"]),
+                coverage=float(record["coverage"]),
+            )
+    return metrics, cells
+
+
 @workspace_required(Action.VIEW)
 def page(request: WorkspaceRequest) -> HttpResponse:
     workspace, filters, context = _base(request)
@@ -280,18 +299,7 @@ def page(request: WorkspaceRequest) -> HttpResponse:
     rows = health_rows(
         workspace=workspace, accounts=accounts, last_days=last_days, today=filters.today
     )
-    shown = sorted(set(matrix.loc[matrix["provided"].astype(bool), "metric"]))
-    metrics = [key for key in METRICS if key in shown]
-    wanted = set(metrics)
-    cells: dict[tuple[int, str], GridCell] = {}
-    for record in cast(list[dict[str, Any]], matrix.to_dict("records")):
-        if record["metric"] in wanted:
-            cells[(int(record["account_id"]), str(record["metric"]))] = _grid_cell(
-                days_with_value=int(record["days_with_value"]),
-                days_expected=int(record["days_expected"]),
-                provided=bool(record["provided"]),
-                coverage=float(record["coverage"]),
-            )
+    metrics, cells = panel_cached(filters, "health:cells", lambda: _grid(matrix))
     for row in rows:
         row.cells.extend(cells[(row.account.pk, key)] for key in metrics)
     context.update(
@@ -301,6 +309,15 @@ def page(request: WorkspaceRequest) -> HttpResponse:
             "summary": _summary(rows),
             "has_accounts": bool(filters.all_accounts),
             "not_provided_label": CellState.NOT_PROVIDED.label,
+            # The grid is 1,800 cells on a large workspace: its HTML is kept as long as the
+            # counts behind it (and the accounts' names) are the same.
+            "grid_key": cache_key(
+                workspace,
+                "health:grid",
+                filters.params(),
+                [(a.pk, a.display_name, a.platform) for a in accounts],
+                filters.today.isoformat(),
+            ),
         }
     )
     return render(request, "health/page.html", context)

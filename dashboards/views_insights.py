@@ -38,6 +38,7 @@ from reporting.analysis.content import (
 )
 from reporting.analysis.facts import account_daily, workspace_daily_totals
 from reporting.analysis.stats import median_ci
+from reporting.annotations import annotation_list
 from reporting.insights import (
     Insight,
     InsightKind,
@@ -186,6 +187,7 @@ class _FigureMaker:
         self.accounts: dict[int, SocialAccount] = {a.pk: a for a in ctx.accounts}
         self._tags: pd.DataFrame | None = None
         self._daily: dict[str, pd.DataFrame] = {}
+        self._notes: list[tuple[dt.date, str]] | None = None
 
     def figure(self, insight: Insight) -> tuple[dict[str, Any] | None, str]:
         e = insight.evidence
@@ -250,7 +252,7 @@ class _FigureMaker:
             label = _(
                 "Line chart of the daily %(metric)s of the workspace, with the fitted trend line."
             ) % {"metric": _metric_name(e["metric"]).lower()}
-            return charts.figure_json(figure), label
+            return charts.figure_json(charts.annotations_add(figure, self.notes())), label
         if insight.kind == InsightKind.ANOMALY and account is not None:
             metric = str(e["metric"])
             daily = self._daily_of(account, metric)
@@ -272,8 +274,15 @@ class _FigureMaker:
                 "Line chart of the daily %(metric)s of %(account)s; unusual days are marked "
                 "with the value expected that day and its usual range."
             ) % {"metric": _metric_name(metric).lower(), "account": e["account"]}
-            return charts.figure_json(figure), label
+            return charts.figure_json(charts.annotations_add(figure, self.notes())), label
         return None, ""
+
+    def notes(self) -> list[tuple[dt.date, str]]:
+        """The workspace's notes of the period, drawn on the time charts (read once)."""
+        if self._notes is None:
+            found = annotation_list(workspace=self.workspace, start=self.start, end=self.end)
+            self._notes = [(note.day, note.text) for note in found]
+        return self._notes
 
     def _daily_of(self, account: SocialAccount, metric: str) -> pd.DataFrame:
         # Several findings (an outage, a spike) may come from one account or several: one

@@ -8,6 +8,7 @@ from the one template in ``dashboards/theme.py``; nothing here picks fonts or si
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -235,7 +236,8 @@ def annotations_add(figure: go.Figure, notes: Sequence[tuple[dt.date, str]]) -> 
                 "color": "rgba(255,255,255,0.9)",
                 "line": {"color": theme.ANNOTATION_COLOR, "width": 1},
             },
-            customdata=["<br>".join(by_day[day]) for day in days],
+            # Plotly reads a few HTML tags in hover text: a note is the user's words, escaped.
+            customdata=["<br>".join(html.escape(text) for text in by_day[day]) for day in days],
             hovertemplate="%{x|" + _("%b %-d, %Y") + "}<br>%{customdata}<extra></extra>",
             name=_("Notes"),
             showlegend=False,

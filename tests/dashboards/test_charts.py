@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from django.utils import translation
 
@@ -172,3 +174,18 @@ def test_followers_of_many_accounts_are_added_up_per_platform() -> None:
     instagram = figure.data[1]
     assert instagram.y[0] == 4500.0 and instagram.y[2] == 4500.0
     assert math.isnan(instagram.y[1])
+
+
+def test_notes_are_escaped_in_the_hover_and_one_marker_per_day() -> None:
+    figure = charts.annotations_add(
+        go.Figure(go.Scatter(x=["2026-03-01", "2026-03-05"], y=[1, 2])),
+        [
+            (dt.date(2026, 3, 2), '<a href="javascript:alert(1)">launch</a>'),
+            (dt.date(2026, 3, 2), "Second note"),
+        ],
+    )
+    marks = [t for t in figure.data if (t.meta or {}).get("rapport") == "annotations"]
+    assert len(marks) == 1 and len(marks[0].x) == 1
+    assert marks[0].customdata[0] == (
+        "&lt;a href=&quot;javascript:alert(1)&quot;&gt;launch&lt;/a&gt;<br>Second note"
+    )

@@ -143,10 +143,11 @@ test: ## Everything CI runs: system packages, services, lint, mypy, migrations, 
 
 BENCH_SCALE ?= small
 BENCH_DATABASE_URL ?= postgres://rapport:rapport@127.0.0.1:5432/rapport_bench
+BENCH_DB_NAME = $(lastword $(subst /, ,$(BENCH_DATABASE_URL)))
 bench: venv services ## Dashboard benchmark (BENCH_SCALE=small|large) on its own Postgres database
 	@psql "$$(echo $(BENCH_DATABASE_URL) | sed 's#/[^/]*$$#/postgres#')" -tAc \
-		"SELECT 1 FROM pg_database WHERE datname = 'rapport_bench'" | grep -q 1 || \
-		psql "$$(echo $(BENCH_DATABASE_URL) | sed 's#/[^/]*$$#/postgres#')" -c "CREATE DATABASE rapport_bench"
+		"SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB_NAME)'" | grep -q 1 || \
+		psql "$$(echo $(BENCH_DATABASE_URL) | sed 's#/[^/]*$$#/postgres#')" -c "CREATE DATABASE $(BENCH_DB_NAME)"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput
 	@mkdir -p artifacts
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py dashboards --scale $(BENCH_SCALE) \

@@ -53,7 +53,7 @@ def _from_insight(insight: Insight) -> Recommendation | None:
         }
         return Recommendation(
             key=f"more:{insight.key}",
-            title=_("Post more %(format)s on %(account)s") % values,
+            title=_("Post more %(format)s posts on %(account)s") % values,
             text=_(
                 "Shift some %(against)s posts on %(account)s to %(format)s: they got "
                 "%(ratio)s the %(metric)s."
@@ -115,7 +115,8 @@ def _from_goal(progress: Any) -> Recommendation | None:
         "projection": num(float(projected), 2 if abs(target) < 10 else 0)
         if projected is not None
         else "-",
-        "pace": num(float(progress.pace_needed), 2)
+        # Counts are whole numbers; only small values (rates, averages) keep two decimals.
+        "pace": num(float(progress.pace_needed), 2 if abs(float(progress.pace_needed)) < 10 else 0)
         if getattr(progress, "pace_needed", None) is not None
         else "-",
         "gap": num(abs(gap), 2 if abs(target) < 10 else 0) if gap is not None else "-",

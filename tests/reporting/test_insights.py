@@ -48,6 +48,8 @@ def test_reels_three_times_photos_give_a_format_insight(workspace: Workspace) ->
         workspace=workspace, start=START, end=END, language="en", goals=[]
     )
     assert any(r.key == f"more:{insight.key}" and r.why == insight.text for r in recommendations)
+    more = next(r for r in recommendations if r.key == f"more:{insight.key}")
+    assert more.title == "Post more Reel posts on Shop (Instagram)"
 
 
 @pytest.mark.django_db
@@ -123,6 +125,7 @@ def test_goal_off_track_becomes_a_recommendation(workspace: Workspace) -> None:
     )
     assert len(found) == 1 and found[0].priority == 1 and found[0].key == "goal:7"
     assert "10,000" in found[0].text and "1,500" in found[0].text
+    assert "1,500.00" not in found[0].text  # a count has no decimals
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db.models import F
 from django.utils import translation
 
-from connectors.models import SocialAccount, Workspace
+from connectors.models import Workspace
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -29,14 +29,6 @@ _MISSING = object()
 def workspace_data_changed(*, workspace_id: int) -> None:
     """Mark the workspace's computed numbers stale (call after any write they depend on)."""
     Workspace.objects.filter(pk=workspace_id).update(data_version=F("data_version") + 1)
-
-
-def account_data_changed(*, account_id: int) -> None:
-    workspace_id = (
-        SocialAccount.objects.filter(pk=account_id).values_list("workspace_id", flat=True).first()
-    )
-    if workspace_id is not None:
-        workspace_data_changed(workspace_id=workspace_id)
 
 
 def cache_key(workspace: Workspace, name: str, *parts: Any) -> str:

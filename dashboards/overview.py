@@ -26,7 +26,7 @@ def overview_panels(filters: DashboardFilters) -> dict[str, Any]:
     workspace, period = filters.workspace, filters.period
     ids = [account.pk for account in filters.accounts]
     annotations = list(annotation_list(workspace=workspace, start=period.start, end=period.end))
-    notes = panels.annotation_notes(filters, annotations)
+    notes = [(note.day, note.text) for note in annotations]
     cards = panels.kpi_cards(filters)
     daily = account_metric_daily(
         workspace=workspace,

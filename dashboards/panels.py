@@ -22,12 +22,11 @@ from connectors.registry import connector_class
 from dashboards import charts
 from dashboards.scope import DashboardFilters
 from reporting.analysis.posts import posts_ranked
-from reporting.annotations import annotation_list
 from reporting.goals.selectors import GoalProgress, goal_list, goal_progress
 from reporting.kpis.display import kpi_value_display
 from reporting.kpis.engine import KpiResult, kpi_breakdown, kpi_value, kpi_value_with_breakdown
 from reporting.kpis.selectors import kpi_get
-from reporting.models import Annotation, KpiAggregation, KpiDirection
+from reporting.models import KpiAggregation, KpiDirection
 from reporting.selectors import metric_totals
 
 HEADLINE_KPIS = (
@@ -181,19 +180,6 @@ def kpi_cards(filters: DashboardFilters, *, keys: tuple[str, ...] = HEADLINE_KPI
             )
         )
     return cards
-
-
-def annotation_notes(
-    filters: DashboardFilters, annotations: list[Annotation] | None = None
-) -> list[tuple[dt.date, str]]:
-    """(day, text) of the period's annotations, for ``charts.annotations_add``."""
-    if annotations is None:
-        annotations = list(
-            annotation_list(
-                workspace=filters.workspace, start=filters.period.start, end=filters.period.end
-            )
-        )
-    return [(note.day, note.text) for note in annotations]
 
 
 def trend_figure(

@@ -38,7 +38,7 @@ from reporting.analysis.content import (
 )
 from reporting.analysis.facts import account_daily, workspace_daily_totals
 from reporting.analysis.stats import median_ci
-from reporting.annotations import annotation_list
+from reporting.annotations import annotation_notes
 from reporting.insights import (
     Insight,
     InsightKind,
@@ -280,8 +280,7 @@ class _FigureMaker:
     def notes(self) -> list[tuple[dt.date, str]]:
         """The workspace's notes of the period, drawn on the time charts (read once)."""
         if self._notes is None:
-            found = annotation_list(workspace=self.workspace, start=self.start, end=self.end)
-            self._notes = [(note.day, note.text) for note in found]
+            self._notes = annotation_notes(workspace=self.workspace, start=self.start, end=self.end)
         return self._notes
 
     def _daily_of(self, account: SocialAccount, metric: str) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from dashboards import charts
 from dashboards.cache import workspace_cached
 from dashboards.charts_goals import goal_chart
 from dashboards.forms_kpis import GoalForm, KpiForm, form_error_from
-from reporting.annotations import annotation_list
+from reporting.annotations import annotation_notes
 from reporting.goals.selectors import GoalProgress, goal_get, goal_list_progress
 from reporting.goals.services import goal_create, goal_delete, goal_update
 from reporting.kpis.display import kpi_value_display
@@ -58,7 +58,7 @@ def goals(request: WorkspaceRequest) -> HttpResponse:
 def _goal_cards(workspace: Workspace, today: dt.date) -> list[GoalCard]:
     cards = []
     for progress in goal_list_progress(workspace=workspace, today=today):
-        notes = annotation_list(
+        notes = annotation_notes(
             workspace=workspace, start=progress.goal.start, end=progress.goal.end
         )
         figure = charts.annotations_add(
@@ -68,7 +68,7 @@ def _goal_cards(workspace: Workspace, today: dt.date) -> list[GoalCard]:
                 unit=progress.unit,
                 cumulative=progress.aggregation == KpiAggregation.SUM,
             ),
-            [(note.day, note.text) for note in notes],
+            notes,
         )
         cards.append(
             GoalCard(

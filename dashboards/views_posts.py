@@ -30,7 +30,7 @@ from dashboards.cache import panel_cached
 from dashboards.forms_tags import BulkTagForm
 from dashboards.scope import DashboardFilters, filters_from_query
 from dashboards.templatetags.rapport import number
-from reporting.annotations import annotation_list
+from reporting.annotations import annotation_notes
 from reporting.post_selectors import (
     ENGAGEMENT_RATE,
     MEDIAN_WINDOW_DAYS,
@@ -307,12 +307,9 @@ def post_detail(request: WorkspaceRequest, post_id: int) -> HttpResponse:
     figure = None
     if len(history):
         published = timezone.localtime(post.published_at, ZoneInfo(workspace.timezone)).date()
-        notes = [
-            (note.day, note.text)
-            for note in annotation_list(
-                workspace=workspace, start=published, end=history["day"].max().date()
-            )
-        ]
+        notes = annotation_notes(
+            workspace=workspace, start=published, end=history["day"].max().date()
+        )
         figure = charts.figure_json(
             charts.annotations_add(charts_posts.post_history_chart(history), notes)
         )

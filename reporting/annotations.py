@@ -20,6 +20,15 @@ def annotation_list(*, workspace: Workspace, start: dt.date, end: dt.date) -> Qu
     )
 
 
+def annotation_notes(
+    *, workspace: Workspace, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, str]]:
+    """(day, text) of the annotations of ``start``..``end``: what time charts draw."""
+    return list(
+        annotation_list(workspace=workspace, start=start, end=end).values_list("day", "text")
+    )
+
+
 def annotation_create(
     *, workspace: Workspace, day: dt.date, text: str, user: User | None
 ) -> Annotation:

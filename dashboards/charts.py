@@ -375,3 +375,52 @@ def platform_share_chart(mix: pd.DataFrame, *, metric: str, label: str) -> go.Fi
         showlegend=False,
         height=max(160, 48 * len(rows) + 60),
     )
+
+
+def kpi_group_chart(
+    current: pd.DataFrame, before: pd.DataFrame | None, *, name: str, unit: str = "count"
+) -> go.Figure:
+    """Horizontal bars: a KPI per group (platform, account, format or tag), best on top, with
+    the comparison period's value as a paler bar beside each.
+
+    Both frames follow ``kpi_breakdown`` by a non-time grouping (columns group, label, value).
+    """
+    fmt = _value_format(unit)
+    shown = current[current["value"].notna()].sort_values("value", ascending=False)
+    labels = shown["label"].astype(str).tolist()
+    figure = go.Figure()
+    if before is not None and not before.empty:
+        earlier = before.set_index("group")["value"]
+        figure.add_trace(
+            go.Bar(
+                x=[earlier.get(group) for group in shown["group"]],
+                y=labels,
+                orientation="h",
+                name=_("Comparison period"),
+                marker={"color": theme.GRID_COLOR, "line": {"color": theme.AXIS_COLOR, "width": 1}},
+                hovertemplate="%{x:" + fmt + "}<extra>%{fullData.name}</extra>",
+            )
+        )
+    figure.add_trace(
+        go.Bar(
+            x=shown["value"].to_numpy(dtype="float64"),
+            y=labels,
+            orientation="h",
+            name=name,
+            marker={"color": theme.ACCENT_COLOR},
+            text=shown["value"].to_numpy(dtype="float64"),
+            texttemplate="%{x:" + fmt + "}",
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x:" + fmt + "}<extra>%{fullData.name}</extra>",
+        )
+    )
+    return _layout(
+        figure,
+        barmode="group",
+        height=max(220, 70 + (44 if before is not None else 28) * len(shown)),
+        showlegend=before is not None,
+        xaxis={"tickformat": fmt.replace(",.2f", ",.1f"), "rangemode": "tozero"},
+        yaxis={"autorange": "reversed", "type": "category", "automargin": True},
+        hovermode="closest",
+    )

@@ -11,3 +11,7 @@ from dashboards.warm import panels_warm_all
 def panels_warm() -> int:
     """Compute the default overview of every workspace whose data changed (``dashboards.warm``)."""
     return panels_warm_all()
+
+
+# Report tasks live with the reports package; imported so that autodiscovery registers them.
+from dashboards.reports import tasks as _report_tasks  # noqa: E402, F401

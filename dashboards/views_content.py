@@ -454,7 +454,7 @@ def coverage_note(frame: pd.DataFrame, metric: ContentMetric) -> str:
     )
 
 
-def _sections(filters: DashboardFilters, metric: ContentMetric) -> dict[str, Any]:
+def content_sections(filters: DashboardFilters, metric: ContentMetric) -> dict[str, Any]:
     """Every section of the page for one metric; empty when no post was published."""
     engagements = _engagements_source(filters)
     formulas = {
@@ -500,6 +500,8 @@ def content(request: WorkspaceRequest) -> HttpResponse:
     }
     if not filters.all_accounts:
         return render(request, "content/page.html", context)
-    sections = panel_cached(filters, "content", lambda: _sections(filters, metric), metric.key)
+    sections = panel_cached(
+        filters, "content", lambda: content_sections(filters, metric), metric.key
+    )
     context.update(sections)
     return render(request, "content/page.html", context)

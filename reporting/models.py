@@ -155,6 +155,9 @@ def _workspace_created(sender: type[Workspace], instance: Workspace, **kwargs: A
     from reporting.kpis.services import kpi_library_seed
 
     kpi_library_seed(workspace=instance)
+    from reporting.report_defaults import report_templates_ensure
+
+    report_templates_ensure(workspace=instance)
 
 
 class GoalPeriod(models.TextChoices):
@@ -287,3 +290,10 @@ class PostRuleTags(models.Model):
 # Alert models live in their own module; imported here so Django registers them with the app.
 from reporting.alert_models import AlertDelivery, AlertEvent, AlertRule  # noqa: E402, F401
 from reporting.annotation_models import Annotation  # noqa: E402, F401
+from reporting.report_models import (  # noqa: E402, F401
+    ReportDelivery,
+    ReportRun,
+    ReportSchedule,
+    ReportTemplate,
+    ShareLink,
+)

@@ -85,3 +85,7 @@ class KpiDefinitionAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             kpi_version_sync(kpi=obj, created_by=user)
+
+
+# Report models have their own admin module; imported here so the admin site registers them.
+from reporting import report_admin as _report_admin  # noqa: E402, F401

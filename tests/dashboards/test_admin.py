@@ -62,6 +62,10 @@ def test_facts_are_read_only_in_the_admin(staff_client: Client, account: SocialA
         "connectors_post",
         "connectors_accountmetric",
         "connectors_postmetric",
+        "reporting_reporttemplate",
+        "reporting_reportschedule",
+        "reporting_reportrun",
+        "reporting_sharelink",
     ],
 )
 def test_admin_changelists_render(staff_client: Client, account: SocialAccount, name: str) -> None:

@@ -247,6 +247,20 @@ def post_tagging_queryset(
 
 def tag_names(*, workspace: Workspace) -> list[str]:
     """Every tag used on the workspace's posts or by its rules, sorted (for the datalist)."""
-    names = set(tag_summary(workspace=workspace)["tag"])
+    names: set[str]
+    if connection.vendor == "postgresql":
+        # Postgres unnests the tags itself: reading every post's list into Python takes seconds
+        # on a workspace of 150,000 posts, and every dashboard's filter bar asks for this.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT jsonb_array_elements_text(p.tags) FROM connectors_post p "
+                "JOIN connectors_socialaccount a ON a.id = p.account_id "
+                "WHERE a.workspace_id = %s AND jsonb_typeof(p.tags) = 'array'",
+                [workspace.pk],
+            )
+            names = {str(row[0]) for row in cursor.fetchall()}
+    else:
+        rows = Post.objects.filter(account__workspace=workspace).values_list("tags", flat=True)
+        names = {str(tag) for tags in rows for tag in (tags or [])}
     names.update(TagRule.objects.filter(workspace=workspace).values_list("tag", flat=True))
     return sorted(names)

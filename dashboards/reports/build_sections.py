@@ -86,6 +86,7 @@ class SectionBuilder:
         self.left_out: dict[tuple[str, str], str] = {}  # (kpi label, account) -> reason
         self._findings: list[Insight] | None = None
         self._notes: list[tuple[dt.date, str]] | None = None
+        self._goals_found: list[GoalProgress] | None = None
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -197,6 +198,11 @@ class SectionBuilder:
         )
 
     def _goals_in_scope(self) -> list[GoalProgress]:
+        if self._goals_found is None:
+            self._goals_found = self._goals_measured()
+        return self._goals_found
+
+    def _goals_measured(self) -> list[GoalProgress]:
         period, filters = self.filters.period, self.filters
         ids = {account.pk for account in filters.accounts}
         measured_on = min(filters.today, period.end + dt.timedelta(days=1))

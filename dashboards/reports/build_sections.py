@@ -37,9 +37,9 @@ from reporting.insights.generate import insights_generate
 from reporting.insights.recommend import recommendations_generate
 from reporting.insights.types import Insight
 from reporting.kpis.display import kpi_value_display
-from reporting.kpis.engine import KpiGroupingError, kpi_breakdown, kpi_value
+from reporting.kpis.engine import kpi_value_with_breakdowns
 from reporting.kpis.selectors import kpi_get
-from reporting.models import KpiAggregation
+from reporting.models import KpiAggregation, KpiLevel
 
 # Beyond these, a chart is unreadable on an A4 page; the table keeps every row.
 MAX_GROUP_BARS = 15
@@ -285,34 +285,31 @@ class SectionBuilder:
         unit = definition.current_version.unit if definition.current_version else "count"
         self.kpis_used.append(definition.key)
         by, note = spec["by"], ""
-        common: dict[str, Any] = {
-            "workspace": filters.workspace,
-            "kpi": definition,
-            "accounts": self.accounts,
-        }
-        try:
-            groups = kpi_breakdown(start=period.start, end=period.end, by=by, **common)
-        except KpiGroupingError:
+        post_level = KpiAggregation(definition.aggregation).level == KpiLevel.POST
+        if by in ("format", "tag") and not post_level:
             note = _(
                 "%(kpi)s is computed from accounts' daily figures, not per post, so it cannot "
                 "be split by format or tag; it is shown by platform."
             ) % {"kpi": definition.name}
             by = "platform"
-            groups = kpi_breakdown(start=period.start, end=period.end, by=by, **common)
+        common: dict[str, Any] = {
+            "workspace": filters.workspace,
+            "kpi": definition,
+            "accounts": self.accounts,
+            "by": [period.grain.value, by],
+        }
+        # One read of the facts per period gives the total, the trend and the split.
+        total, split = kpi_value_with_breakdowns(start=period.start, end=period.end, **common)
+        trend, groups = split[period.grain.value], split[by]
         comparison = filters.comparison
         before_groups = before_trend = before_total = None
         if comparison:
-            before_groups = kpi_breakdown(
-                start=comparison.start, end=comparison.end, by=by, **common
+            before_total, before_split = kpi_value_with_breakdowns(
+                start=comparison.start, end=comparison.end, **common
             )
-            before_trend = kpi_breakdown(
-                start=comparison.start, end=comparison.end, by=period.grain.value, **common
-            )
-            before_total = kpi_value(start=comparison.start, end=comparison.end, **common)
-        total = kpi_value(start=period.start, end=period.end, **common)
+            before_trend, before_groups = before_split[period.grain.value], before_split[by]
         for item in total.left_out:
             self.left_out[(definition.name, item.account.label)] = item.reason
-        trend = kpi_breakdown(start=period.start, end=period.end, by=period.grain.value, **common)
         figures = []
         if trend["value"].notna().any():
             figure = charts.kpi_trend_chart(

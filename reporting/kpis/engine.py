@@ -341,13 +341,32 @@ def kpi_value_with_breakdown(
 ) -> tuple[KpiResult, pd.DataFrame]:
     """``kpi_value`` and ``kpi_breakdown`` of the same KPI and period, reading the facts once
     (a dashboard card shows both: the number and its sparkline)."""
+    result, breakdowns = kpi_value_with_breakdowns(
+        workspace=workspace, kpi=kpi, start=start, end=end, by=[by], accounts=accounts
+    )
+    return result, breakdowns[Grouping(by).value]
+
+
+def kpi_value_with_breakdowns(
+    *,
+    workspace: Workspace,
+    kpi: KpiDefinition | str,
+    start: dt.date,
+    end: dt.date,
+    by: Sequence[Grouping | str],
+    accounts: Sequence[SocialAccount] | None = None,
+) -> tuple[KpiResult, dict[str, pd.DataFrame]]:
+    """``kpi_value`` and a ``kpi_breakdown`` per grouping of ``by`` (keyed by the grouping's
+    value), reading the facts once: a report's KPI chart shows the total, its trend and its
+    split by platform, account, format or tag. Raises KpiGroupingError as ``kpi_breakdown``."""
     prepared = _prepare(
         workspace=workspace, kpi=kpi, start=start, end=end, accounts=accounts, version=None
     )
-    return (
-        _result(prepared, start=start, end=end),
-        _breakdown(prepared, by=Grouping(by), start=start, end=end),
-    )
+    breakdowns = {
+        Grouping(group).value: _breakdown(prepared, by=Grouping(group), start=start, end=end)
+        for group in dict.fromkeys(by)
+    }
+    return _result(prepared, start=start, end=end), breakdowns
 
 
 def _breakdown(prepared: _Prepared, *, by: Grouping, start: dt.date, end: dt.date) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from connectors.models import AccountMetric, PostFormat
 from dashboards import charts, panels
+from dashboards.cache import panel_cached
 from dashboards.charts_goals import goal_chart
 from dashboards.reports.document import ReportFigure, ReportSection, ReportTable
 from dashboards.reports.sections import (
@@ -105,11 +106,17 @@ class SectionBuilder:
     def insights(self) -> list[Insight]:
         if self._findings is None:
             period = self.filters.period
-            self._findings = insights_generate(
-                workspace=self.filters.workspace,
-                start=period.start,
-                end=period.end,
-                language=self.language,
+            # Cached like a dashboard panel (keyed on the data version): a preview followed by
+            # a download, or a PDF then slides, compute the findings once.
+            self._findings = panel_cached(
+                self.filters,
+                "report-insights",
+                lambda: insights_generate(
+                    workspace=self.filters.workspace,
+                    start=period.start,
+                    end=period.end,
+                    language=self.language,
+                ),
             )
         return self._findings
 
@@ -140,7 +147,10 @@ class SectionBuilder:
         )
 
     def _summary(self, spec: dict[str, Any]) -> ReportSection:
-        cards = panels.kpi_cards(self.filters, keys=tuple(spec["kpis"]))
+        keys = tuple(spec["kpis"])
+        cards = panel_cached(
+            self.filters, "report-kpis", lambda: panels.kpi_cards(self.filters, keys=keys), keys
+        )
         self.kpis_used += [card.key for card in cards]
         rows, lines, shown = [], [], []
         for card in cards:
@@ -448,7 +458,10 @@ class SectionBuilder:
     def _content(self, spec: dict[str, Any]) -> ReportSection:
         metric = METRICS_BY_KEY[DEFAULT_METRIC]
         median_label = _("Median %(metric)s") % {"metric": str(metric.label).lower()}
-        found = content_sections(self.filters, metric)
+        # The same cache entry as the Content page for the same filters and metric.
+        found = panel_cached(
+            self.filters, "content", lambda: content_sections(self.filters, metric), metric.key
+        )
         figures, tables, lines = [], [], []
         parts = []
         for key, title in (

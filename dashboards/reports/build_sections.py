@@ -8,6 +8,7 @@ say, such as an empty commentary). Figures are ``go.Figure`` objects built by
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Any
 
@@ -125,10 +126,35 @@ class SectionBuilder:
 
     def build(self, spec: dict[str, Any], *, index: int) -> ReportSection | None:
         method = getattr(self, f"_{spec['type']}")
-        section: ReportSection | None = method(spec)
+        section: ReportSection | None
+        if spec["type"] in (COMMENTARY, DATA_NOTES):
+            # Cheap, and made of this edition's text or of what the other sections used.
+            section = method(spec)
+        else:
+            # Cached like a dashboard panel (keyed on the data version, so never stale): the
+            # preview, the PDF and the slides of one report compute each section once.
+            section, kpis, left_out = panel_cached(
+                self.filters,
+                "report-section",
+                lambda: self._tracked(method, spec),
+                json.dumps(spec, sort_keys=True),
+            )
+            self.kpis_used += kpis
+            self.left_out.update(left_out)
         if section is not None:
             section.key = f"{index + 1}-{spec['type']}"
         return section
+
+    def _tracked(
+        self, method: Any, spec: dict[str, Any]
+    ) -> tuple[ReportSection | None, list[str], dict[tuple[str, str], str]]:
+        """The section, with the KPIs it used and the accounts it left out."""
+        kpis, left_out = self.kpis_used, self.left_out
+        self.kpis_used, self.left_out = [], {}
+        try:
+            return method(spec), self.kpis_used, self.left_out
+        finally:
+            self.kpis_used, self.left_out = kpis, left_out
 
     def _section(self, spec: dict[str, Any], title: str, **parts: Any) -> ReportSection:
         return ReportSection(
@@ -147,10 +173,7 @@ class SectionBuilder:
         )
 
     def _summary(self, spec: dict[str, Any]) -> ReportSection:
-        keys = tuple(spec["kpis"])
-        cards = panel_cached(
-            self.filters, "report-kpis", lambda: panels.kpi_cards(self.filters, keys=keys), keys
-        )
+        cards = panels.kpi_cards(self.filters, keys=tuple(spec["kpis"]))
         self.kpis_used += [card.key for card in cards]
         rows, lines, shown = [], [], []
         for card in cards:

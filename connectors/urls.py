@@ -6,7 +6,7 @@ redirect URIs registered with them; the workspace travels in the OAuth state ins
 
 from django.urls import path
 
-from connectors.views import accounts, connect, export, imports
+from connectors.views import accounts, connect, export, imports, workspace
 
 app_name = "connectors"
 
@@ -31,4 +31,6 @@ urlpatterns = [
     path(f"{_W}import/<int:import_id>/confirm/", imports.import_confirm, name="import_confirm"),
     path(f"{_W}import/<int:import_id>/cancel/", imports.import_cancel, name="import_cancel"),
     path(f"{_W}export/", export.export, name="export"),
+    path(f"{_W}settings/", workspace.workspace_settings, name="workspace_settings"),
+    path(f"{_W}settings/logo/", workspace.workspace_logo, name="workspace_logo"),
 ]

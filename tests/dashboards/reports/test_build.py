@@ -147,7 +147,9 @@ def test_kpi_chart_by_platform_has_a_trend_and_a_breakdown(
     chart = section(report_build(template=template, today=TODAY), "kpi_chart")
     assert chart.title == "Reach by platform"
     assert len(chart.figures) == 2
-    values = dict(zip(chart.tables[0].frame.iloc[:, 0], chart.tables[0].frame["Reach"]))
+    values = dict(
+        zip(chart.tables[0].frame.iloc[:, 0], chart.tables[0].frame["Reach"], strict=True)
+    )
     assert values == {"Instagram": 1500, "Facebook": 750}
     assert "2,250 over the period" in chart.lines[0]
 

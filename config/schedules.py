@@ -82,4 +82,16 @@ SCHEDULES: tuple[Schedule, ...] = (
         why="Computes each changed workspace's overview ahead of the first visit.",
         expire_seconds=540,
     ),
+    # Every 5 minutes: a report goes out at a minute a manager chose, so a short tick keeps it
+    # within minutes of that time, and a tick only reads the active schedules and compares.
+    # A run is unique per schedule and report period, so a late, doubled or dropped tick sends
+    # nothing twice; the next one catches a missed moment up, and hands out again a run whose
+    # worker was lost.
+    Schedule(
+        name="Send scheduled reports",
+        task="reports.schedules_dispatch",
+        crontab=Crontab(minute="*/5"),
+        why="Renders and emails each report schedule that is due, once per period.",
+        expire_seconds=240,
+    ),
 )

@@ -45,5 +45,8 @@ urlpatterns = [
     path("", include("dashboards.urls_content")),
     path("", include("dashboards.urls_posts")),
     path("", include("dashboards.urls_health")),
+    path("", include("dashboards.urls_reports")),
+    path("", include("dashboards.urls_report_schedules")),
+    path("", include("dashboards.urls_share")),
     path("", include("dashboards.urls")),
 ]

@@ -14,4 +14,5 @@ def panels_warm() -> int:
 
 
 # Report tasks live with the reports package; imported so that autodiscovery registers them.
+from dashboards.reports import schedule_tasks as _schedule_tasks  # noqa: E402, F401
 from dashboards.reports import tasks as _report_tasks  # noqa: E402, F401

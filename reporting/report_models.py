@@ -199,6 +199,9 @@ class ReportRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the current RENDERING or SENDING step was claimed: a run still in that step a task
+    # time limit later lost its worker, and the dispatcher hands it out again.
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

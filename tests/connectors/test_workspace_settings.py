@@ -61,7 +61,8 @@ def test_admin_sets_the_branding_and_members_see_the_logo(
     assert response.status_code == 302
     workspace.refresh_from_db()
     assert workspace.primary_color == "#aa3300" and workspace.report_footer == "Acme & co"
-    assert workspace.logo.name.startswith("logos/logo") and workspace.logo.name.endswith(".png")
+    name = workspace.logo.name or ""
+    assert name.startswith("logos/logo") and name.endswith(".png")
     served = client_for(viewer).get(url(workspace, "workspace_logo"))
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
     assert b"".join(served.streaming_content) == png()  # type: ignore[attr-defined]

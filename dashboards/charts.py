@@ -415,12 +415,21 @@ def kpi_group_chart(
             hovertemplate="%{x:" + fmt + "}<extra>%{fullData.name}</extra>",
         )
     )
+    values = [*shown["value"].tolist()]
+    if before is not None and not before.empty:
+        values += before["value"].dropna().tolist()
+    longest = max([0.0, *values])
+    lowest = min([0.0, *values])  # a follower loss is a negative bar
     return _layout(
         figure,
         barmode="group",
         height=max(220, 70 + (44 if before is not None else 28) * len(shown)),
         showlegend=before is not None,
-        xaxis={"tickformat": fmt.replace(",.2f", ",.1f"), "rangemode": "tozero"},
+        # Room on the right for the value printed after the longest bar.
+        xaxis={
+            "tickformat": fmt.replace(",.2f", ",.1f"),
+            "range": [lowest * 1.18, longest * 1.18 if longest > 0 else 1],
+        },
         yaxis={"autorange": "reversed", "type": "category", "automargin": True},
         hovermode="closest",
     )

@@ -18,7 +18,6 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -112,10 +111,6 @@ def _file_response(run: ReportRun, *, data: bool) -> FileResponse:
     if not stored:
         raise Http404("This report has no file.")
     fmt = ReportFormat.XLSX if data else ReportFormat(run.format)
-    name = slugify(run.title) or "report"
-    filename = f"{name}-{run.period_start.isoformat()}-{run.period_end.isoformat()}"
-    if data:
-        filename += "-data"
     try:
         handle = stored.open("rb")
     except FileNotFoundError as exc:
@@ -123,7 +118,7 @@ def _file_response(run: ReportRun, *, data: bool) -> FileResponse:
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=f"{filename}.{services.EXTENSIONS[fmt]}",
+        filename=services.run_filename(run, data=data),
         content_type=services.CONTENT_TYPES[fmt],
     )
     response["X-Content-Type-Options"] = "nosniff"

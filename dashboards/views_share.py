@@ -24,7 +24,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,7 +34,7 @@ from connectors.permissions import Action
 from dashboards.forms_share import ShareLinkForm, shareable_runs
 from dashboards.overview import overview_panels_cached, top_insights_cached
 from dashboards.reports.sections import SECTION_TYPES
-from dashboards.reports.services import CONTENT_TYPES, EXTENSIONS
+from dashboards.reports.services import CONTENT_TYPES, run_filename
 from dashboards.reports.sharing import (
     PASSWORD_WINDOW,
     ShareState,
@@ -240,10 +239,6 @@ def _dashboard_page(request: HttpRequest, link: ShareLink, context: dict[str, An
         return render(request, "reports/share/dashboard.html", context)
 
 
-def _filename(title: str, extension: str) -> str:
-    return f"{slugify(title)[:80] or 'report'}.{extension}"
-
-
 @require_http_methods(["GET", "HEAD"])
 @public()
 def share_file(request: HttpRequest, link: ShareLink, token: str) -> HttpResponseBase:
@@ -251,17 +246,16 @@ def share_file(request: HttpRequest, link: ShareLink, token: str) -> HttpRespons
     if link.kind != ShareKind.RUN or run is None or not run.file:
         raise Http404("No file behind this link.")
     fmt = ReportFormat(run.format)
-    content_type, extension = CONTENT_TYPES[fmt], EXTENSIONS[fmt]
+    content_type = CONTENT_TYPES[fmt]
     try:
         handle = run.file.open("rb")
     except FileNotFoundError as missing:  # deleted from the disk, say by a cleanup of old files
         raise Http404("The archived file is missing.") from missing
     share_link_viewed(link=link)
-    name = f"{run.title} {run.period_start:%Y-%m-%d} {run.period_end:%Y-%m-%d}"
     return FileResponse(
         handle,
         as_attachment=True,
-        filename=_filename(name, extension),
+        filename=run_filename(run),
         content_type=content_type,
     )
 

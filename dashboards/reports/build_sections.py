@@ -235,10 +235,14 @@ class SectionBuilder:
             self._goals_found = self._goals_measured()
         return self._goals_found
 
+    def _measured_on(self) -> dt.date:
+        """Goals are measured as at the end of the report's period (or today, if sooner)."""
+        return min(self.filters.today, self.filters.period.end + dt.timedelta(days=1))
+
     def _goals_measured(self) -> list[GoalProgress]:
         period, filters = self.filters.period, self.filters
         ids = {account.pk for account in filters.accounts}
-        measured_on = min(filters.today, period.end + dt.timedelta(days=1))
+        measured_on = self._measured_on()
         found = []
         for goal in goal_list(workspace=filters.workspace):
             if goal.start > period.end or goal.end < period.start:
@@ -306,7 +310,7 @@ class SectionBuilder:
         return self._section(
             spec,
             str(SECTION_TYPES[spec["type"]].label),
-            context={"goals": shown},
+            context={"goals": shown, "measured_until": self._measured_on() - dt.timedelta(days=1)},
             figures=figures,
             tables=[ReportTable(_("Goals"), pd.DataFrame(rows))] if rows else [],
             lines=lines or [_("No goal covers this period.")],

@@ -19,7 +19,6 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from functools import partial
-from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -252,10 +251,6 @@ def _report_link(run: ReportRun, email: str) -> tuple[ShareLink, str]:
     return link, _absolute(reverse("share:open", args=[token]))
 
 
-def _filename(field_name: str | None) -> str:
-    return PurePosixPath(field_name or "report").name
-
-
 def report_email(*, run: ReportRun, email: str, link: str) -> EmailMultiAlternatives:
     """The email of ``run`` to ``email``, in the report's language, to that address alone."""
     schedule = run.schedule
@@ -276,11 +271,11 @@ def report_email(*, run: ReportRun, email: str, link: str) -> EmailMultiAlternat
     message.attach_alternative(html, "text/html")
     if context["attach_pdf"]:
         with run.file.open("rb") as pdf:
-            message.attach(_filename(run.file.name), pdf.read(), "application/pdf")
+            message.attach(services.run_filename(run), pdf.read(), "application/pdf")
     if context["attach_xlsx"]:
         with run.data_file.open("rb") as xlsx:
             message.attach(
-                _filename(run.data_file.name),
+                services.run_filename(run, data=True),
                 xlsx.read(),
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )

@@ -72,6 +72,15 @@ def report_filename(document: ReportDocument, fmt: ReportFormat) -> str:
     )
 
 
+def run_filename(run: ReportRun, *, data: bool = False) -> str:
+    """The name a run's file is downloaded or attached under, the same everywhere:
+    ``monthly-management-report-2026-10-01-2026-10-31.pdf`` (``-data.xlsx`` for its data)."""
+    fmt = ReportFormat.XLSX if data else ReportFormat(run.format)
+    stem = slugify(run.title)[:80] or "report"
+    suffix = "-data" if data else ""
+    return f"{stem}-{run.period_start:%Y-%m-%d}-{run.period_end:%Y-%m-%d}{suffix}.{EXTENSIONS[fmt]}"
+
+
 def report_file_render(*, document: ReportDocument, fmt: ReportFormat | str) -> RenderedFile:
     """``document`` as a file in ``fmt``."""
     fmt = ReportFormat(fmt)

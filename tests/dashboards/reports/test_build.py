@@ -281,6 +281,9 @@ def test_run_render_archives_the_file_and_what_it_used(
     assert run.kpi_versions == {"reach": 1}
     assert set(run.data_freshness) == {str(a.pk) for a in accounts.values()}
     assert run.rendered_at is not None and run.rendered_at <= timezone.now()
+    # The stored name may carry a storage suffix; downloads and e-mails use the clean one.
+    assert services.run_filename(run) == "board-pack-2026-10-01-2026-10-31.pdf"
+    assert services.run_filename(run, data=True) == "board-pack-2026-10-01-2026-10-31-data.xlsx"
 
 
 def test_failed_render_is_recorded_and_keeps_nothing_half_written(

@@ -238,3 +238,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Alerts: webhooks to http:// or to private, loopback and link-local addresses are refused unless
 # this is on (a chat server on the operator's own network).
 ALERTS_ALLOW_PRIVATE_WEBHOOKS = env_bool("ALERTS_ALLOW_PRIVATE_WEBHOOKS", False)
+
+# Reports: the Chromium that Kaleido drives to draw charts as SVG (PDF) and PNG (slides). Empty:
+# Kaleido's own BROWSER_PATH variable, then /usr/bin/chromium (the Docker image sets both).
+RAPPORT_CHROMIUM = env_str("RAPPORT_CHROMIUM", "")

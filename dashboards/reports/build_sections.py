@@ -1,79 +1,43 @@
 """One builder per section type: numbers, sentences, figures and the tables behind them.
 
-Each ``_section`` method returns a ``ReportSection`` (or None when the section has nothing to
-say, such as an empty commentary). Figures are ``go.Figure`` objects built by
-``dashboards.charts*`` exactly as on the dashboards; renderers decide SVG or PNG.
+The analytical sections (KPI chart, posts, content, insights, recommendations) are in
+``build_analysis``. Each ``_<type>`` method returns a ``ReportSection`` (or None when the
+section has nothing to say, such as an empty commentary). Figures are ``go.Figure`` objects
+built by ``dashboards.charts*`` exactly as on the dashboards; renderers decide SVG or PNG.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 from django.db.models import Count
-from django.utils import formats
 from django.utils.translation import gettext as _
 
-from connectors.models import AccountMetric, PostFormat
+from connectors.models import AccountMetric
 from dashboards import charts, panels
 from dashboards.cache import panel_cached
 from dashboards.charts_goals import goal_chart
+from dashboards.reports import build_analysis
+from dashboards.reports.build_analysis import change_display
 from dashboards.reports.document import ReportFigure, ReportSection, ReportTable
 from dashboards.reports.sections import (
-    BREAKDOWNS,
     COMMENTARY,
     DATA_NOTES,
-    RANK_METRICS,
     SECTION_TYPES,
 )
 from dashboards.scope import DashboardFilters
-from dashboards.views_content import DEFAULT_METRIC, METRICS_BY_KEY, content_sections
-from reporting.analysis.posts import posts_ranked
 from reporting.annotations import annotation_notes
 from reporting.goals.selectors import GoalProgress, goal_list, goal_progress
 from reporting.insights.generate import insights_generate
-from reporting.insights.recommend import recommendations_generate
 from reporting.insights.types import Insight
-from reporting.kpis.display import kpi_value_display
-from reporting.kpis.engine import kpi_value_with_breakdowns
 from reporting.kpis.selectors import kpi_get
-from reporting.models import KpiAggregation, KpiLevel
+from reporting.models import KpiAggregation
 
-# Beyond these, a chart is unreadable on an A4 page; the table keeps every row.
-MAX_GROUP_BARS = 15
+# Beyond this, the goal charts would fill pages; the table keeps every goal.
 MAX_GOAL_CHARTS = 4
-TEXT_CHARS = 160
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
-def change_pct(value: float | None, reference: float | None) -> float | None:
-    if value is None or reference is None or reference == 0:
-        return None
-    return (value - reference) / abs(reference) * 100
-
-
-def change_display(change: float | None) -> str:
-    """ "+5.2%" ("+5,2 %" in French), or a dash when there is nothing to compare with."""
-    if change is None:
-        return "–"
-    sign = "+" if change > 0 else "\u2212" if change < 0 else ""  # a true minus sign
-    shown = formats.number_format(round(abs(change), 1), decimal_pos=1, use_l10n=True)
-    return sign + _("%(number)s%%") % {"number": shown}
-
-
-def _figure(data: dict[str, Any] | None) -> go.Figure | None:
-    """A dashboard panel's figure JSON back into a figure: the same chart, for the renderers."""
-    return go.Figure(data) if data else None
 
 
 class SectionBuilder:
@@ -156,7 +120,7 @@ class SectionBuilder:
         finally:
             self.kpis_used, self.left_out = kpis, left_out
 
-    def _section(self, spec: dict[str, Any], title: str, **parts: Any) -> ReportSection:
+    def section(self, spec: dict[str, Any], title: str, **parts: Any) -> ReportSection:
         return ReportSection(
             key="",
             type=spec["type"],
@@ -168,7 +132,7 @@ class SectionBuilder:
     # -- sections ----------------------------------------------------------------------------
 
     def _cover(self, spec: dict[str, Any]) -> ReportSection:
-        return self._section(
+        return self.section(
             spec, spec.get("title") or self.title, context={"spec": spec}, in_toc=False
         )
 
@@ -222,7 +186,7 @@ class SectionBuilder:
             _("%(kpi)s %(change)s") % {"kpi": card.label, "change": change_display(card.change_pct)}
             for card in moved
         )
-        return self._section(
+        return self.section(
             spec,
             str(SECTION_TYPES[spec["type"]].label),
             context={"cards": shown, "lead": lead},
@@ -230,7 +194,7 @@ class SectionBuilder:
             lines=lines,
         )
 
-    def _goals_in_scope(self) -> list[GoalProgress]:
+    def goals_in_scope(self) -> list[GoalProgress]:
         if self._goals_found is None:
             self._goals_found = self._goals_measured()
         return self._goals_found
@@ -255,7 +219,7 @@ class SectionBuilder:
         return found
 
     def _goals(self, spec: dict[str, Any]) -> ReportSection:
-        progresses = self._goals_in_scope()
+        progresses = self.goals_in_scope()
         self.kpis_used += [progress.goal.kpi.key for progress in progresses]
         rows, shown, lines = [], [], []
         figures: list[ReportFigure] = []
@@ -307,7 +271,7 @@ class SectionBuilder:
                     cumulative=progress.aggregation == KpiAggregation.SUM,
                 )
                 figures.append(ReportFigure(goal.name, figure, height=240))
-        return self._section(
+        return self.section(
             spec,
             str(SECTION_TYPES[spec["type"]].label),
             context={"goals": shown, "measured_until": self._measured_on() - dt.timedelta(days=1)},
@@ -317,276 +281,25 @@ class SectionBuilder:
         )
 
     def _kpi_chart(self, spec: dict[str, Any]) -> ReportSection:
-        filters, period = self.filters, self.filters.period
-        definition = kpi_get(workspace=filters.workspace, key=spec["kpi"])
-        unit = definition.current_version.unit if definition.current_version else "count"
-        self.kpis_used.append(definition.key)
-        by, note = spec["by"], ""
-        post_level = KpiAggregation(definition.aggregation).level == KpiLevel.POST
-        if by in ("format", "tag") and not post_level:
-            note = _(
-                "%(kpi)s is computed from accounts' daily figures, not per post, so it cannot "
-                "be split by format or tag; it is shown by platform."
-            ) % {"kpi": definition.name}
-            by = "platform"
-        common: dict[str, Any] = {
-            "workspace": filters.workspace,
-            "kpi": definition,
-            "accounts": self.accounts,
-            "by": [period.grain.value, by],
-        }
-        # One read of the facts per period gives the total, the trend and the split.
-        total, split = kpi_value_with_breakdowns(start=period.start, end=period.end, **common)
-        trend, groups = split[period.grain.value], split[by]
-        comparison = filters.comparison
-        before_groups = before_trend = before_total = None
-        if comparison:
-            before_total, before_split = kpi_value_with_breakdowns(
-                start=comparison.start, end=comparison.end, **common
-            )
-            before_trend, before_groups = before_split[period.grain.value], before_split[by]
-        for item in total.left_out:
-            self.left_out[(definition.name, item.account.label)] = item.reason
-        figures = []
-        if trend["value"].notna().any():
-            figure = charts.kpi_trend_chart(
-                trend, before_trend, grain=period.grain, name=definition.name, unit=unit
-            )
-            figures.append(
-                ReportFigure(
-                    _("%(kpi)s over the period") % {"kpi": definition.name},
-                    charts.annotations_add(figure, self.notes()),
-                    height=280,
-                )
-            )
-        valued = groups[groups["value"].notna()].sort_values("value", ascending=False)
-        if len(valued) > 1:
-            top = valued.head(MAX_GROUP_BARS)
-            title = str(BREAKDOWNS[by])
-            if len(valued) > MAX_GROUP_BARS:
-                title += " " + _("(top %(n)s of %(total)s)") % {
-                    "n": MAX_GROUP_BARS,
-                    "total": len(valued),
-                }
-            figure = charts.kpi_group_chart(top, before_groups, name=definition.name, unit=unit)
-            figures.append(ReportFigure(title, figure, height=int(figure.layout.height or 300)))
-        earlier = (
-            before_groups.set_index("group")["value"] if before_groups is not None else pd.Series()
-        )
-        rows = []
-        for record in groups.to_dict("records"):
-            value = _number(record["value"])
-            reference = _number(earlier.get(record["group"])) if len(earlier) else None
-            rows.append(
-                {
-                    str(BREAKDOWNS[by]).split(" ", 1)[-1].capitalize(): record["label"],
-                    definition.name: value,
-                    _("Comparison"): reference,
-                    _("Change (%)"): change_pct(value, reference),
-                }
-            )
-        value = _number(total.value)
-        reference = _number(before_total.value) if before_total is not None else None
-        lead = _("%(kpi)s: %(value)s over the period") % {
-            "kpi": definition.name,
-            "value": kpi_value_display(value, unit),
-        }
-        if reference is not None:
-            lead += " " + _("(%(reference)s in the comparison period, %(change)s).") % {
-                "reference": kpi_value_display(reference, unit),
-                "change": change_display(change_pct(value, reference)),
-            }
-        else:
-            lead += "."
-        return self._section(
-            spec,
-            _("%(kpi)s %(by)s") % {"kpi": definition.name, "by": str(BREAKDOWNS[by]).lower()},
-            context={"lead": lead, "note": note, "description": definition.description},
-            figures=figures,
-            tables=[ReportTable(definition.name[:31], pd.DataFrame(rows))],
-            lines=[lead, *([note] if note else [])],
-        )
+        return build_analysis.kpi_chart_section(self, spec)
 
     def _posts(self, spec: dict[str, Any]) -> ReportSection:
-        filters, period = self.filters, self.filters.period
-        metric = spec["metric"]
-        ranked = posts_ranked(
-            workspace=filters.workspace,
-            # A post's engagements are the workspace's own definition (its KPI), as on the
-            # Posts page; the other choices are plain metrics.
-            kpi_or_metric="engagements_per_post" if metric == "engagements" else metric,
-            start=period.start,
-            end=period.end,
-            top=spec["top"],
-            bottom=spec["bottom"],
-            normalise=False,
-            accounts=self.accounts,
-            tags=filters.tags or None,
-        )
-        label = str(RANK_METRICS[metric])
-        formats = dict(PostFormat.choices)
-        records = []
-        for row in ranked.to_dict("records"):
-            text = " ".join(str(row["text"] or "").split())
-            records.append(
-                {
-                    "position": row["position"],
-                    "rank": int(row["rank"]),
-                    "published": row["published"].date(),
-                    "account": row["account"],
-                    "platform": charts.platform_label(str(row["platform"])),
-                    "format": str(formats.get(row["format"], row["format"])),
-                    "text": text[:TEXT_CHARS] + ("…" if len(text) > TEXT_CHARS else ""),
-                    "value": _number(row["value"]),
-                    "display": kpi_value_display(_number(row["value"]), "count"),
-                    "vs_median": _number(row["vs_account_median"]),
-                    "permalink": row["permalink"],
-                }
-            )
-        top = [r for r in records if r["position"] == "top"]
-        bottom = [r for r in records if r["position"] == "bottom"]
-        table = pd.DataFrame(
-            [
-                {
-                    _("Rank"): r["rank"],
-                    _("Published"): r["published"],
-                    _("Account"): r["account"],
-                    _("Platform"): r["platform"],
-                    _("Format"): r["format"],
-                    _("Text"): r["text"],
-                    label: r["value"],
-                    _("× account median"): round(r["vs_median"], 2)
-                    if r["vs_median"] is not None
-                    else None,
-                    _("Link"): r["permalink"],
-                }
-                for r in records
-            ]
-        )
-        lines = [
-            _("#%(rank)s %(account)s (%(platform)s): %(value)s %(metric)s")
-            % {
-                "rank": r["rank"],
-                "account": r["account"],
-                "platform": r["platform"],
-                "value": r["display"],
-                "metric": label.lower(),
-            }
-            for r in top[:5]
-        ]
-        return self._section(
-            spec,
-            str(SECTION_TYPES[spec["type"]].label),
-            context={"top": top, "bottom": bottom, "metric_label": label},
-            tables=[ReportTable(_("Posts"), table)] if records else [],
-            lines=lines or [_("No post was published in the period.")],
-        )
+        return build_analysis.posts_section(self, spec)
 
     def _content(self, spec: dict[str, Any]) -> ReportSection:
-        metric = METRICS_BY_KEY[DEFAULT_METRIC]
-        median_label = _("Median %(metric)s") % {"metric": str(metric.label).lower()}
-        # The same cache entry as the Content page for the same filters and metric.
-        found = panel_cached(
-            self.filters, "content", lambda: content_sections(self.filters, metric), metric.key
-        )
-        figures, tables, lines = [], [], []
-        parts = []
-        for key, title in (
-            ("formats", _("By format")),
-            ("tags", _("By tag")),
-            ("heatmap", _("By day and hour of publication")),
-        ):
-            part = found.get(key)
-            if part is None:
-                continue
-            figure = _figure(part.figure)
-            if figure is not None:
-                height = int(figure.layout.height or 300)
-                figures.append(ReportFigure(title, figure, height=min(height, 420)))
-            if part.takeaway:
-                lines.append(part.takeaway)
-            rows = getattr(part, "rows", [])
-            parts.append({"title": title, "takeaway": part.takeaway, "rows": rows})
-            if rows:
-                tables.append(
-                    ReportTable(
-                        _("Content %(by)s") % {"by": title.lower()},
-                        pd.DataFrame(
-                            [
-                                {
-                                    _("Group"): row["label"],
-                                    _("Posts"): row["posts"],
-                                    median_label: row["median"],
-                                    _("Median engagements"): row["engagements"],
-                                }
-                                for row in rows
-                            ]
-                        ),
-                    )
-                )
-        return self._section(
-            spec,
-            str(SECTION_TYPES[spec["type"]].label),
-            context={
-                "parts": parts,
-                "posts_count": found.get("posts_count", 0),
-                "coverage": found.get("coverage", ""),
-                "metric_label": str(metric.label),
-            },
-            figures=figures,
-            tables=tables,
-            lines=lines or [_("No post was published in the period.")],
-        )
+        return build_analysis.content_section(self, spec)
 
     def _insights(self, spec: dict[str, Any]) -> ReportSection:
-        found = self.insights()[: spec["limit"]]
-        return self._section(
-            spec,
-            str(SECTION_TYPES[spec["type"]].label),
-            context={"items": found},
-            tables=[
-                ReportTable(
-                    _("Insights"),
-                    pd.DataFrame([{_("Finding"): i.title, _("Detail"): i.text} for i in found]),
-                )
-            ]
-            if found
-            else [],
-            lines=[i.title for i in found] or [_("No significant finding in this period.")],
-        )
+        return build_analysis.insights_section(self, spec)
 
     def _recommendations(self, spec: dict[str, Any]) -> ReportSection:
-        period = self.filters.period
-        found = recommendations_generate(
-            workspace=self.filters.workspace,
-            start=period.start,
-            end=period.end,
-            language=self.language,
-            goals=self._goals_in_scope(),
-            findings=self.insights(),
-        )[: spec["limit"]]
-        return self._section(
-            spec,
-            str(SECTION_TYPES[spec["type"]].label),
-            context={"items": found},
-            tables=[
-                ReportTable(
-                    _("Recommendations"),
-                    pd.DataFrame(
-                        [{_("Do"): r.title, _("How"): r.text, _("Why"): r.why} for r in found]
-                    ),
-                )
-            ]
-            if found
-            else [],
-            lines=[r.title for r in found] or [_("Nothing to change: keep going.")],
-        )
+        return build_analysis.recommendations_section(self, spec)
 
     def _commentary(self, spec: dict[str, Any]) -> ReportSection | None:
         text = (self.commentary or spec.get("text") or "").strip()
         if not text:
             return None
-        return self._section(
+        return self.section(
             spec,
             spec.get("title") or str(SECTION_TYPES[COMMENTARY].label),
             context={"text": text},
@@ -641,7 +354,7 @@ class SectionBuilder:
                 _("%(n)s account and KPI pairs were left out; see the table.")
                 % {"n": len(left_out)}
             )
-        return self._section(
+        return self.section(
             spec,
             str(SECTION_TYPES[DATA_NOTES].label),
             context={"coverage": coverage, "definitions": definitions, "left_out": left_out},

@@ -707,3 +707,17 @@ def test_a_draft_awaiting_review_cannot_be_shared(
     assert "cannot be shared yet" in text(form)
     assert "Select a valid choice" in text(posted)
     assert not ShareLink.objects.exists()
+
+
+def test_the_overview_offers_managers_to_share_its_view(
+    client: Client, workspace: Workspace, member_factory: Callable[..., User], two_workspaces: None
+) -> None:
+    overview = reverse("overview", kwargs={"workspace_slug": workspace.slug})
+    client.force_login(member_factory(workspace, Role.MANAGER))
+    page = text(client.get(overview + "?range=last_month&platform=instagram"))
+    link = re.search(r'href="([^"]+)">Share this view<', page)
+    assert link is not None
+    prefilled = text(client.get(link.group(1).replace("&amp;", "&")))
+    assert "range=last_month" in prefilled and "platform=instagram" in prefilled
+    client.force_login(member_factory(workspace, Role.VIEWER, username="v"))
+    assert "Share this view" not in text(client.get(overview))

@@ -119,3 +119,11 @@ def test_removing_the_logo_deletes_the_file(
     workspace.refresh_from_db()
     assert not workspace.logo and not stored.exists()
     assert client.get(url(workspace, "workspace_logo")).status_code == 404
+
+
+def test_the_nav_offers_settings_to_admins_only(
+    workspace: Workspace, admin_member: User, viewer: User
+) -> None:
+    accounts = url(workspace, "workspace_settings").replace("settings/", "accounts/")
+    assert url(workspace) in client_for(admin_member).get(accounts).content.decode()
+    assert url(workspace) not in client_for(viewer).get(accounts).content.decode()

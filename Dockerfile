@@ -16,7 +16,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
-        fonts-dejavu-core fonts-liberation \
+        fonts-dejavu-core fonts-liberation fonts-symbola \
         chromium \
     && rm -rf /var/lib/apt/lists/*
 

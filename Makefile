@@ -28,10 +28,11 @@ RAPPORT_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 export VENV PYTHON TEST_DATABASE_URL RAPPORT_TEST_REDIS_URL
 
-# Run time: WeasyPrint needs Pango and a font; chart images in PDFs need Chromium (Kaleido).
+# Run time: WeasyPrint needs Pango and fonts (Symbola draws the emoji of post texts); chart
+# images in PDFs need Chromium (Kaleido).
 # Tests add poppler (PDF pages to PNG) and gettext (translations).
 CHROMIUM_PACKAGE := $(if $(RAPPORT_CHROMIUM),,chromium)
-RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core $(CHROMIUM_PACKAGE)
+RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-symbola $(CHROMIUM_PACKAGE)
 TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils gettext
 
 # IPv6 addresses need brackets in a bind address and a URL; 0.0.0.0 is not somewhere to browse to.

@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import reports as report_bench
 from bench.generate import django_setup, workspace_ensure
 from bench.pages import PAGES, Page
 
@@ -302,8 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     board.add_argument("--page", action="append", help="Only this page label (repeatable).")
     board.add_argument("--profile", action="store_true", help="cProfile one warm request.")
     board.add_argument("--top", type=int, default=30, help="Rows of profile output (30).")
+    board.set_defaults(handler=dashboards)
+    report_bench.add_parser(commands)
     args = parser.parse_args(argv)
-    return dashboards(args)
+    handler: Any = args.handler
+    return int(handler(args))
 
 
 if __name__ == "__main__":

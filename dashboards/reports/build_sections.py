@@ -132,9 +132,11 @@ class SectionBuilder:
     # -- sections ----------------------------------------------------------------------------
 
     def _cover(self, spec: dict[str, Any]) -> ReportSection:
-        return self.section(
+        cover = self.section(
             spec, spec.get("title") or self.title, context={"spec": spec}, in_toc=False
         )
+        cover.template = ""  # the document shell lays out the cover itself (render_pdf)
+        return cover
 
     def _summary(self, spec: dict[str, Any]) -> ReportSection:
         cards = panels.kpi_cards(self.filters, keys=tuple(spec["kpis"]))

@@ -42,12 +42,8 @@ import plotly.graph_objects as go
 from django.conf import settings
 from plotly.colors import get_colorscale, sample_colorscale
 
+# Kaleido and choreographer log every tab at INFO: settings.LOGGING sets them to WARNING.
 logger = logging.getLogger(__name__)
-# Kaleido and choreographer log every tab and temporary directory at INFO. Quiet them unless the
-# LOGGING setting already chose a level for them.
-for _name in ("kaleido", "choreographer"):
-    if logging.getLogger(_name).level == logging.NOTSET:
-        logging.getLogger(_name).setLevel(logging.WARNING)
 
 Format = Literal["svg", "png"]
 T = TypeVar("T")

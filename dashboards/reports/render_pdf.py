@@ -46,10 +46,8 @@ from dashboards.charts import figure_json
 from dashboards.reports.document import ReportDocument, ReportSection
 from dashboards.reports.figures import ChartRenderer, ReportRenderError
 
+# WeasyPrint logs every layout step at INFO: settings.LOGGING sets weasyprint.progress to WARNING.
 logger = logging.getLogger(__name__)
-# WeasyPrint logs every layout step at INFO; keep its warnings (a refused or broken resource).
-if logging.getLogger("weasyprint.progress").level == logging.NOTSET:
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 Mode = Literal["pdf", "web"]
 
@@ -100,15 +98,30 @@ def _tint(color: str, share: float) -> str:
     return "#" + "".join(f"{channel:02x}" for channel in mixed)
 
 
-def _ink(color: str) -> str:
-    """Black or white, whichever reads better on ``color`` (WCAG relative luminance)."""
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
     channels = []
     for i in (1, 3, 5):
         value = int(color[i : i + 2], 16) / 255
         channels.append(value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4)
-    luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def _ink(color: str) -> str:
+    """Black or white, whichever reads better on ``color``."""
     # White wins while its contrast (1.05 / (L + 0.05)) beats black's ((L + 0.05) / 0.05).
-    return "#ffffff" if luminance < 0.179 else "#111827"
+    return "#ffffff" if _luminance(color) < 0.179 else "#111827"
+
+
+def _text_on_white(color: str) -> str:
+    """``color`` darkened until it reads as text on white (contrast 4.5:1, WCAG AA)."""
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    for step in range(11):
+        keep = 1 - step / 10
+        shade = "#" + "".join(f"{round(c * keep):02x}" for c in (red, green, blue))
+        if 1.05 / (_luminance(shade) + 0.05) >= 4.5:
+            return shade
+    return "#111827"
 
 
 def _anchor(section: ReportSection) -> str:
@@ -249,6 +262,7 @@ def report_html(
             "brand_tint": _tint(color, 0.10),
             "brand_soft": _tint(color, 0.35),
             "brand_ink": _ink(color),
+            "brand_text": _text_on_white(color),
             "logo_src": _logo_src(document.branding.logo_path, mode),
             "stylesheet_url": settings.STATIC_URL + STYLESHEET,
             "page_before": before,

@@ -35,7 +35,7 @@ from pptx.text.text import TextFrame
 from pptx.util import Emu, Inches, Pt
 
 from dashboards.reports.document import ReportDocument, ReportFigure, ReportSection, ReportTable
-from dashboards.reports.figures import figures_render
+from dashboards.reports.figures import ChartRenderer, figures_render
 from dashboards.reports.render_data import cell_value
 from dashboards.reports.sections import COMMENTARY, COVER, SUMMARY
 
@@ -78,8 +78,8 @@ class _Page:
     images: list[bytes] = field(default_factory=list)
 
 
-def pptx_render(document: ReportDocument) -> bytes:
-    """The slides of ``document`` as a .pptx file."""
+def pptx_render(document: ReportDocument, *, charts: ChartRenderer | None = None) -> bytes:
+    """The slides of ``document`` as a .pptx file. ``charts`` reuses a warm Chromium."""
     with override(document.language):
         pages = _pages(document)
         batch = []
@@ -89,7 +89,8 @@ def pptx_render(document: ReportDocument) -> bytes:
                 (figure.figure, round(w * 72), round(h * 72))
                 for figure, (_x, _y, w, h) in zip(page.figures, page.boxes, strict=True)
             ]
-        images = iter(figures_render(batch, "png"))
+        drawn = charts.render(batch, "png") if charts and batch else figures_render(batch, "png")
+        images = iter(drawn)
         for page in pages:
             page.images = [next(images) for _figure in page.figures]
         deck = Presentation()

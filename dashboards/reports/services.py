@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils.text import slugify
 from connectors.models import User
 from dashboards.reports.build import report_build, report_filters, workspace_today
 from dashboards.reports.document import ReportDocument
+from dashboards.reports.figures import ChartRenderer
 from reporting.report_models import (
     ReportFormat,
     ReportRun,
@@ -81,18 +83,20 @@ def run_filename(run: ReportRun, *, data: bool = False) -> str:
     return f"{stem}-{run.period_start:%Y-%m-%d}-{run.period_end:%Y-%m-%d}{suffix}.{EXTENSIONS[fmt]}"
 
 
-def report_file_render(*, document: ReportDocument, fmt: ReportFormat | str) -> RenderedFile:
-    """``document`` as a file in ``fmt``."""
+def report_file_render(
+    *, document: ReportDocument, fmt: ReportFormat | str, charts: ChartRenderer | None = None
+) -> RenderedFile:
+    """``document`` as a file in ``fmt``; ``charts`` reuses a Chromium already started."""
     fmt = ReportFormat(fmt)
     # Imported here: each renderer pulls in its own heavy library (WeasyPrint, python-pptx).
     if fmt == ReportFormat.PDF:
         from dashboards.reports.render_pdf import pdf_render
 
-        content = pdf_render(document)
+        content = pdf_render(document, charts=charts)
     elif fmt == ReportFormat.PPTX:
         from dashboards.reports.render_pptx import pptx_render
 
-        content = pptx_render(document)
+        content = pptx_render(document, charts=charts)
     elif fmt == ReportFormat.XLSX:
         from dashboards.reports.render_data import xlsx_render
 
@@ -206,17 +210,20 @@ def report_run_render(*, run: ReportRun, with_data: bool = False) -> ReportRun:
         status=RunStatus.RENDERING, progress=1, progress_label="", error=""
     )
     snapshot = run.template_snapshot
+    drawn = run.format in (ReportFormat.PDF, ReportFormat.PPTX)
     try:
-        document = report_build(
-            template=snapshot_template(run),
-            today=_date(snapshot.get("as_of")) or run.period_end + dt.timedelta(days=1),
-            start=_date(snapshot.get("start")),
-            end=_date(snapshot.get("end")),
-            language=run.language,
-            commentary=run.commentary,
-            progress=_progress(run.pk),
-        )
-        rendered = report_file_render(document=document, fmt=run.format)
+        # Chromium boots (about 2.5 s) while the numbers are computed, then draws every chart.
+        with ChartRenderer() if drawn else nullcontext(None) as charts:
+            document = report_build(
+                template=snapshot_template(run),
+                today=_date(snapshot.get("as_of")) or run.period_end + dt.timedelta(days=1),
+                start=_date(snapshot.get("start")),
+                end=_date(snapshot.get("end")),
+                language=run.language,
+                commentary=run.commentary,
+                progress=_progress(run.pk),
+            )
+            rendered = report_file_render(document=document, fmt=run.format, charts=charts)
         data = None
         if with_data and run.format != ReportFormat.XLSX:
             data = report_file_render(document=document, fmt=ReportFormat.XLSX)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from typing import Any, cast
 
 import pytest
@@ -265,10 +266,11 @@ def test_run_render_archives_the_file_and_what_it_used(
     monkeypatch.setattr(
         services,
         "report_file_render",
-        lambda *, document, fmt: services.RenderedFile(
+        lambda *, document, fmt, charts: services.RenderedFile(
             f"{document.title}|{document.period_label}".encode(), "text/plain", "r.pdf"
         ),
     )
+    monkeypatch.setattr(services, "ChartRenderer", nullcontext)  # no chart is drawn here
     template = template_with(workspace, [{"type": "summary", "kpis": ["reach"]}])
     run, _created = report_run_create(template=template, fmt=ReportFormat.PDF, today=TODAY)
     template.name = "Renamed later"

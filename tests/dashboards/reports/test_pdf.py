@@ -7,6 +7,7 @@ test renders the demo workspace's monthly template end to end.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -23,6 +24,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from dashboards import theme
 from dashboards.reports.document import (
     Branding,
     ReportDocument,
@@ -403,3 +405,22 @@ def test_demo_monthly_report_renders(charts: ChartRenderer, tmp_path: Path) -> N
     assert _images(pdf, tmp_path) == []
     pages = _pages(pdf, tmp_path, "demo-monthly")
     assert len(pages) == timings.pages >= 8
+
+
+@pytest.mark.parametrize(
+    ("brand", "ink", "text"),
+    [
+        ("#1f4e79", "#ffffff", "#1f4e79"),  # dark: white on the band, itself as text
+        ("#f0e442", "#111827", "#787221"),  # light yellow: dark ink, darkened for text
+        ("not a colour", "#ffffff", theme.ACCENT_COLOR.lower()),  # invalid: the theme's accent
+    ],
+)
+def test_brand_colour_stays_readable(brand: str, ink: str, text: str) -> None:
+    document = make_document()
+    document.branding = dataclasses.replace(document.branding, color=brand)
+
+    with override_settings(TEMPLATES=_templates(PARTIALS)):
+        html = report_html(document, mode="web")
+
+    assert f"--r-brand-ink: {ink}" in html
+    assert f"--r-brand-text: {text}" in html

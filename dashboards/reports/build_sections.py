@@ -38,6 +38,8 @@ from reporting.models import KpiAggregation
 
 # Beyond this, the goal charts would fill pages; the table keeps every goal.
 MAX_GOAL_CHARTS = 4
+# Accounts named in a data note before "and N more" (the data export lists them all).
+LISTED_ACCOUNTS = 4
 
 
 class SectionBuilder:
@@ -346,6 +348,24 @@ class SectionBuilder:
             {"kpi": kpi, "account": account, "reason": reason}
             for (kpi, account), reason in sorted(self.left_out.items())
         ]
+        # On paper, one row per reason ("LinkedIn does not report reach."): with many accounts a
+        # row per account and KPI runs to pages. The data export keeps every pair.
+        reasons: dict[str, tuple[list[str], list[str]]] = {}
+        for row in left_out:
+            kpis, accounts = reasons.setdefault(row["reason"], ([], []))
+            if row["kpi"] not in kpis:
+                kpis.append(row["kpi"])
+            if row["account"] not in accounts:
+                accounts.append(row["account"])
+        left_out_by_reason = [
+            {
+                "reason": reason,
+                "kpis": ", ".join(kpis),
+                "accounts": ", ".join(accounts[:LISTED_ACCOUNTS]),
+                "more": max(0, len(accounts) - LISTED_ACCOUNTS),
+            }
+            for reason, (kpis, accounts) in reasons.items()
+        ]
         incomplete = [row for row in coverage if row["days"] < row["of"]]
         lines = [
             _("%(n)s of %(total)s accounts have data for every day of the period.")
@@ -359,7 +379,13 @@ class SectionBuilder:
         return self.section(
             spec,
             str(SECTION_TYPES[DATA_NOTES].label),
-            context={"coverage": coverage, "definitions": definitions, "left_out": left_out},
+            context={
+                "incomplete": incomplete,
+                "complete": len(coverage) - len(incomplete),
+                "period_days": period.days,
+                "definitions": definitions,
+                "left_out": left_out_by_reason,
+            },
             tables=[
                 ReportTable(
                     _("Coverage"),
@@ -372,6 +398,15 @@ class SectionBuilder:
                                 _("Days in period"): row["of"],
                             }
                             for row in coverage
+                        ]
+                    ),
+                ),
+                ReportTable(
+                    _("Left out of a KPI"),
+                    pd.DataFrame(
+                        [
+                            {_("KPI"): r["kpi"], _("Account"): r["account"], _("Why"): r["reason"]}
+                            for r in left_out
                         ]
                     ),
                 ),

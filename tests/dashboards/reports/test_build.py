@@ -217,8 +217,11 @@ def test_data_notes_list_every_kpi_used_and_coverage(
     )
     notes = section(report_build(template=template, today=TODAY), "data_notes")
     assert [d["name"] for d in notes.context["definitions"]] == ["Engagements"]
-    days = {row["account"]: row["days"] for row in notes.context["coverage"]}
-    assert days == {"Acme FB": 1, "Acme IG": 2}
+    # October: Acme IG has facts on 2 days, Acme FB on 1; both are listed with their gaps.
+    days = {row["account"]: row["days"] for row in notes.context["incomplete"]}
+    assert days == {"Acme FB": 1, "Acme IG": 2} and notes.context["complete"] == 0
+    coverage = notes.tables[0].frame
+    assert dict(zip(coverage["Account"], coverage["Days with data"], strict=True)) == days
 
 
 def test_french_report_speaks_french(
@@ -310,3 +313,22 @@ def test_report_never_reads_another_workspace(
     document = report_build(template=template, today=TODAY)
     assert document.scope_lines == []  # an unknown account is dropped, never widened
     assert all(str(v["name"]).startswith("Acme") for v in document.data_freshness.values())
+
+
+def test_accounts_left_out_are_grouped_by_reason_on_paper(
+    workspace: Workspace, accounts: dict[str, SocialAccount]
+) -> None:
+    for number in range(6):
+        linkedin = SocialAccountFactory(
+            workspace=workspace, platform=Platform.LINKEDIN, display_name=f"LI {number}"
+        )
+        AccountMetricFactory(account=linkedin, day=D(2026, 10, 3), metric="impressions", value=9)
+    template = template_with(
+        workspace, [{"type": "summary", "kpis": ["reach", "impressions"]}, {"type": "data_notes"}]
+    )
+    notes = section(report_build(template=template, today=TODAY), "data_notes")
+    [row] = [r for r in notes.context["left_out"] if r["reason"].startswith("LinkedIn")]
+    assert row["kpis"] == "Reach" and row["more"] == 2
+    assert row["accounts"] == ", ".join(f"LI {n} (LinkedIn)" for n in range(4))
+    pairs = next(t.frame for t in notes.tables if t.name == "Left out of a KPI")
+    assert (pairs["Why"].str.startswith("LinkedIn")).sum() == 6  # the export keeps every pair

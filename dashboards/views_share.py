@@ -61,7 +61,9 @@ LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+x
 
 
 def _private(response: HttpResponseBase) -> HttpResponseBase:
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    # The token is in the address: no other site may see it. "same-origin", not "no-referrer":
+    # with no referrer at all, Chromium posts forms with "Origin: null", which fails CSRF.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Frame-Options"] = "DENY"
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"

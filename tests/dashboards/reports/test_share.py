@@ -45,7 +45,7 @@ D = dt.date
 NOW = dt.datetime(2026, 11, 10, 9, 0, tzinfo=dt.UTC)
 PDF = b"%PDF-1.7\nAcme quarterly\n%%EOF"
 PRIVATE_HEADERS = {
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "private, no-store",
 }
@@ -656,7 +656,7 @@ def test_a_run_link_has_no_live_pdf_and_a_missing_file_is_a_quiet_404(
     assert response.status_code == 404
     assert "There is nothing to show at this address." in text(response)
     assert "Acme" not in text(response)
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_the_logo_is_served_to_the_link_only_and_cannot_run_scripts(

@@ -40,7 +40,7 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            self.messages.append((list(envelope.rcpt_tos), message))
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -146,7 +146,8 @@ def test_manager_schedules_with_review_approves_and_recipients_get_it(
             == (hashlib.sha256(archived).hexdigest())
         )
         assert attachment(message, ".xlsx")[1][:2] == b"PK"
-        assert "Reach grew on TikTok." in message.get_body(("plain",)).get_content()
+        body = message.get_body(("plain",))
+        assert body is not None and "Reach grew on TikTok." in body.get_content()
 
     # The run's page says what was sent, to whom.
     page.goto(f"{live_server.url}/w/demo/reports/runs/{run.pk}/")

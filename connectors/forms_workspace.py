@@ -43,6 +43,10 @@ class WorkspaceSettingsForm(forms.ModelForm):
                 kind = image.format or ""
                 width, height = image.size
                 image.verify()
+        except Image.DecompressionBombError as error:  # a small file declaring huge sizes
+            raise forms.ValidationError(
+                _("The logo is larger than %(n)s pixels on a side.") % {"n": LOGO_MAX_PIXELS}
+            ) from error
         except (UnidentifiedImageError, OSError, ValueError) as error:
             raise forms.ValidationError(_("The logo is not a PNG or JPEG image.")) from error
         if kind not in LOGO_FORMATS:

@@ -11,7 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Role, User, Workspace
 from dashboards.forms_alerts import MemberChoiceField
-from reporting.report_models import ReportSchedule, ReportTemplate
+from reporting.report_models import (
+    ReportSchedule,
+    ReportTemplate,
+    RollingPeriod,
+    ScheduleFrequency,
+)
 
 MAX_EMAILS = 50
 
@@ -73,6 +78,18 @@ class MemberField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         name = obj.get_full_name() or obj.get_username()
         return f"{name} <{obj.email}>" if obj.email else str(name)
+
+
+# Report periods that stay the same across two sends of a frequency (fixed dates never move).
+TOO_LONG: dict[str, tuple[str, ...]] = {
+    ScheduleFrequency.WEEKLY: (
+        RollingPeriod.LAST_MONTH,
+        RollingPeriod.LAST_QUARTER,
+        RollingPeriod.FIXED,
+    ),
+    ScheduleFrequency.MONTHLY: (RollingPeriod.LAST_QUARTER, RollingPeriod.FIXED),
+    ScheduleFrequency.QUARTERLY: (RollingPeriod.FIXED,),
+}
 
 
 class ReportScheduleForm(forms.ModelForm):
@@ -174,6 +191,25 @@ class ReportScheduleForm(forms.ModelForm):
                 ValidationError(
                     _("Attach the PDF or the data, or include a link: the email needs the report."),
                     code="empty_email",
+                ),
+            )
+        template, frequency = cleaned.get("template"), cleaned.get("frequency")
+        if template is not None and frequency and template.period in TOO_LONG.get(frequency, ()):
+            # A run is unique per schedule and report period: the same period again would
+            # send nothing, and the recipients would wonder where their report went.
+            self.add_error(
+                "template",
+                ValidationError(
+                    _(
+                        "This report covers “%(period)s”, which does not change between two "
+                        "%(frequency)s sends: only the first would go out. Choose a report "
+                        "whose period is as short as the schedule's, or another frequency."
+                    )
+                    % {
+                        "period": template.get_period_display(),
+                        "frequency": ScheduleFrequency(frequency).label.lower(),
+                    },
+                    code="period_too_long",
                 ),
             )
         return cleaned

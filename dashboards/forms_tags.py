@@ -152,4 +152,4 @@ class BulkTagForm(forms.Form):
         # The choices are any integer id: the service ignores ids outside the workspace.
         posts_field = self.fields["posts"]
         assert isinstance(posts_field, forms.TypedMultipleChoiceField)
-        posts_field.valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]
+        posts_field.valid_value = lambda value: str(value).isascii() and str(value).isdecimal()  # type: ignore[method-assign]

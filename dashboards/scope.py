@@ -61,6 +61,8 @@ class DashboardFilters:
     available_tags: tuple[str, ...]
     fact_bounds: tuple[dt.date, dt.date] | None
     errors: tuple[str, ...] = field(default=())
+    # How many accounts, platforms and tags the address asked for, before validation.
+    asked: tuple[tuple[str, int], ...] = field(default=())
     # The page's own parameters (a sort, a chosen metric), kept when a filter changes; the page
     # number is not: new filters start again on page one.
     page_params: tuple[tuple[str, str], ...] = field(default=())
@@ -69,6 +71,18 @@ class DashboardFilters:
     def is_scoped(self) -> bool:
         """True when accounts, platforms or tags narrow the view."""
         return bool(self.account_ids or self.platforms or self.tags)
+
+    @property
+    def scope_lost(self) -> bool:
+        """True when the address asked for accounts, platforms or tags and none of one kind is
+        left (deleted, renamed): showing "everything" instead would widen a report meant for
+        one client to the whole workspace, so callers refuse rather than widen."""
+        asked = dict(self.asked)
+        return bool(
+            (asked.get("account") and not self.account_ids)
+            or (asked.get("platform") and not self.platforms)
+            or (asked.get("tag") and not self.tags)
+        )
 
     @property
     def accounts_or_none(self) -> list[SocialAccount] | None:
@@ -259,6 +273,11 @@ def filters_from_query(
         available_tags=available_tags,
         fact_bounds=bounds,
         errors=tuple(errors),
+        asked=(
+            ("account", len(set(query.getlist("account")))),
+            ("platform", len(set(asked_platforms))),
+            ("tag", len(set(asked_tags))),
+        ),
         page_params=tuple(
             (key, value)
             for key, values in query.lists()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
@@ -85,8 +86,16 @@ def report_generate(request: WorkspaceRequest, template_id: int) -> HttpResponse
     return redirect(_run_url("reports:run", run))
 
 
-def _status_payload(run: ReportRun) -> dict[str, Any]:
-    ready = bool(run.file) and run.status not in (RunStatus.QUEUED, RunStatus.RENDERING)
+# What every member may download; a draft awaiting review (or a run being made or sent) is
+# for those who manage reports until it is approved.
+FINISHED = {RunStatus.READY, RunStatus.SENT, RunStatus.PARTLY_SENT}
+
+
+def _status_payload(run: ReportRun, *, can_manage: bool) -> dict[str, Any]:
+    ready = bool(run.file) and (
+        run.status in FINISHED
+        or (can_manage and run.status not in (RunStatus.QUEUED, RunStatus.RENDERING))
+    )
     return {
         "status": run.status,
         "status_label": str(run.get_status_display()),
@@ -101,7 +110,8 @@ def _status_payload(run: ReportRun) -> dict[str, Any]:
 
 @workspace_required(Action.VIEW)
 def run_status(request: WorkspaceRequest, run_id: int) -> JsonResponse:
-    response = JsonResponse(_status_payload(_run(request, run_id)))
+    can_manage = role_can(request.membership.role, Action.MANAGE_REPORTS)
+    response = JsonResponse(_status_payload(_run(request, run_id), can_manage=can_manage))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -126,14 +136,21 @@ def _file_response(run: ReportRun, *, data: bool) -> FileResponse:
     return response
 
 
+def _run_for_download(request: WorkspaceRequest, run_id: int) -> ReportRun:
+    run = _run(request, run_id)
+    if run.status not in FINISHED and not role_can(request.membership.role, Action.MANAGE_REPORTS):
+        raise PermissionDenied
+    return run
+
+
 @workspace_required(Action.VIEW)
 def run_download(request: WorkspaceRequest, run_id: int) -> FileResponse:
-    return _file_response(_run(request, run_id), data=False)
+    return _file_response(_run_for_download(request, run_id), data=False)
 
 
 @workspace_required(Action.VIEW)
 def run_download_data(request: WorkspaceRequest, run_id: int) -> FileResponse:
-    return _file_response(_run(request, run_id), data=True)
+    return _file_response(_run_for_download(request, run_id), data=True)
 
 
 @dataclass(frozen=True)
@@ -201,9 +218,10 @@ def _snapshot_scope(run: ReportRun) -> dict[str, Any]:
 def run_detail(request: WorkspaceRequest, run_id: int) -> HttpResponse:
     run = _run(request, run_id)
     kpi_names = dict(kpi_choices(run.workspace))
+    can_manage = role_can(request.membership.role, Action.MANAGE_REPORTS)
     context = {
         "run": run,
-        "status": _status_payload(run),
+        "status": _status_payload(run, can_manage=can_manage),
         "settled": run.status in SETTLED,
         "sections": _snapshot_sections(run, kpi_names),
         "scope": _snapshot_scope(run),
@@ -212,8 +230,9 @@ def run_detail(request: WorkspaceRequest, run_id: int) -> HttpResponse:
             for key, version in (run.kpi_versions or {}).items()
         ),
         "freshness": _freshness(run),
-        "deliveries": list(run.deliveries.all()),
-        "can_manage": role_can(request.membership.role, Action.MANAGE_REPORTS),
+        # Recipients' addresses and the mail server's errors are for those who manage reports.
+        "deliveries": list(run.deliveries.all()) if can_manage else [],
+        "can_manage": can_manage,
     }
     return render(request, "reports/run.html", context)
 
@@ -229,7 +248,11 @@ def archive(request: WorkspaceRequest) -> HttpResponse:
     )
     templates = list(ReportTemplate.objects.filter(workspace=workspace).order_by("name"))
     template_id = request.GET.get("template", "")
-    if template_id.isdigit() and any(t.pk == int(template_id) for t in templates):
+    if (
+        template_id.isascii()
+        and template_id.isdecimal()
+        and any(t.pk == int(template_id) for t in templates)
+    ):
         runs = runs.filter(template_id=int(template_id))
     else:
         template_id = ""

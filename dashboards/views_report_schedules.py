@@ -94,7 +94,11 @@ def schedules(request: WorkspaceRequest) -> HttpResponse:
 def _edit(request: WorkspaceRequest, schedule: ReportSchedule | None) -> HttpResponse:
     workspace = request.membership.workspace
     initial = {}
-    if schedule is None and request.GET.get("template", "").isdigit():
+    if (
+        schedule is None
+        and request.GET.get("template", "").isascii()
+        and request.GET.get("template", "").isdecimal()
+    ):
         # From a report's preview ("Schedule"); the field's queryset still checks the workspace.
         initial["template"] = int(request.GET["template"])
     form = ReportScheduleForm(

@@ -32,7 +32,13 @@ from dashboards.forms_reports import (
     template_key,
 )
 from dashboards.reports import sections as report_sections
-from dashboards.reports.build import period_label, report_build, report_filters, workspace_today
+from dashboards.reports.build import (
+    ReportScopeError,
+    period_label,
+    report_build,
+    report_filters,
+    workspace_today,
+)
 from dashboards.reports.render_pdf import report_html
 from reporting.report_models import ReportFormat, ReportTemplate
 
@@ -393,7 +399,13 @@ def report_preview(request: WorkspaceRequest, template_id: int) -> HttpResponse:
     start = end = None
     if dates.is_bound and dates.is_valid():
         start, end = dates.cleaned_data.get("start"), dates.cleaned_data.get("end")
-    document = report_build(template=template, start=start, end=end)
+    try:
+        document = report_build(template=template, start=start, end=end)
+    except ReportScopeError as lost:
+        messages.error(request, str(lost))
+        return redirect(
+            "reports:edit", workspace_slug=template.workspace.slug, template_id=template.pk
+        )
     context = {
         "template": template,
         "document": document,

@@ -33,6 +33,7 @@ from connectors.models import SocialAccount, Workspace
 from connectors.permissions import Action
 from dashboards.forms_share import ShareLinkForm, shareable_runs
 from dashboards.overview import overview_panels_cached, top_insights_cached
+from dashboards.reports.build import ReportScopeError
 from dashboards.reports.sections import SECTION_TYPES
 from dashboards.reports.services import CONTENT_TYPES, run_filename
 from dashboards.reports.sharing import (
@@ -207,7 +208,10 @@ def _template_page(
     template = link.template
     assert template is not None
     language = template.report_language()
-    report = share_live_report(template=template)
+    try:
+        report = share_live_report(template=template)
+    except ReportScopeError as lost:
+        raise Http404("The scope of this report no longer exists.") from lost
     with translation.override(language):
         return render(
             request,
@@ -234,6 +238,10 @@ def _dashboard_page(request: HttpRequest, link: ShareLink, context: dict[str, An
             "insights": [],
             "has_data": False,
         }
+        if filters.scope_lost:
+            # The link was made for accounts or tags that are gone: show nothing rather than
+            # the whole workspace.
+            raise Http404("The scope of this link no longer exists.")
         if filters.accounts:
             context |= overview_panels_cached(filters)
             if not filters.is_scoped:
@@ -268,7 +276,10 @@ def share_pdf(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse
     template = link.template
     if link.kind != ShareKind.TEMPLATE or template is None:
         raise Http404("No live report behind this link.")
-    rendered = share_live_pdf(template=template)
+    try:
+        rendered = share_live_pdf(template=template)
+    except ReportScopeError as lost:
+        raise Http404("The scope of this report no longer exists.") from lost
     share_link_viewed(link=link)
     response = HttpResponse(rendered.content, content_type=rendered.content_type)
     response["Content-Disposition"] = f'attachment; filename="{rendered.filename}"'
@@ -323,7 +334,7 @@ def share_manage(request: WorkspaceRequest) -> HttpResponse:
 
 
 def _pk(value: str) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdecimal()):
         raise Http404("No such report.")
     return int(value)
 

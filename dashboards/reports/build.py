@@ -31,6 +31,10 @@ from reporting.report_models import ReportTemplate
 Progress = Callable[[int, str], None]
 
 
+class ReportScopeError(ValueError):
+    """The template's scope points at accounts, platforms or tags that are all gone."""
+
+
 def workspace_today(workspace: Workspace) -> dt.date:
     return timezone.localdate(timezone=ZoneInfo(workspace.timezone))
 
@@ -153,6 +157,14 @@ def report_build(
     report = progress or (lambda percent, label: None)
     with override(language):
         filters = report_filters(template, today=today, start=start, end=end)
+        if filters.scope_lost:
+            raise ReportScopeError(
+                _(
+                    "The accounts, platforms or tags this report is limited to no longer exist "
+                    "in the workspace; edit its scope. It is not made for the whole workspace "
+                    "instead."
+                )
+            )
         kpi_keys = set(workspace.kpis.values_list("key", flat=True))
         specs = sections_clean(list(template.sections), kpi_keys=kpi_keys)
         if commentary and not any(spec["type"] == COMMENTARY for spec in specs):

@@ -53,6 +53,9 @@ ERROR_MAX = 500
 REVIEWER_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
+EMAILED_LINK_LIFETIME = dt.timedelta(days=90)
+
+
 def lease_duration() -> dt.timedelta:
     return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + LEASE_MARGIN
 
@@ -83,9 +86,10 @@ def report_schedules_dispatch(*, now: dt.datetime | None = None) -> DispatchResu
     twice at once, or again after a restart, queues each period once."""
     now = now or timezone.now()
     queued = 0
-    schedules = ReportSchedule.objects.filter(is_active=True).select_related(
-        "workspace", "template"
-    )
+    # A schedule only ever sends its own workspace's template (the admin could pair others).
+    schedules = ReportSchedule.objects.filter(
+        is_active=True, template__workspace=F("workspace")
+    ).select_related("workspace", "template")
     for schedule in schedules.order_by("pk"):
         occurrence = schedule_occurrence(schedule, now=now)
         if occurrence is None or schedule.runs.filter(created_at__gte=occurrence.due_at).exists():
@@ -148,6 +152,30 @@ def report_runs_recover(*, now: dt.datetime) -> int:
             pk=run_id, status=RunStatus.SENDING, claimed_at__lt=stale
         ).update(claimed_at=now):
             _enqueue_send(run_id)
+            count += 1
+    return count + _on_demand_runs_recover(stale=stale)
+
+
+def _on_demand_runs_recover(*, stale: dt.datetime) -> int:
+    """Render again the runs asked for on the Reports page whose message or worker was lost (a
+    broker down when it was queued, a worker killed by the memory limit): their page would
+    otherwise wait for ever."""
+    from dashboards.reports.tasks import run_render
+
+    on_demand = ReportRun.objects.filter(schedule__isnull=True)
+    lost = on_demand.filter(status=RunStatus.QUEUED, created_at__lt=stale).values_list(
+        "pk", flat=True
+    )
+    count = 0
+    for run_id in list(lost):
+        transaction.on_commit(partial(run_render.delay, run_id))
+        count += 1
+    stuck = on_demand.filter(status=RunStatus.RENDERING).filter(
+        Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True, created_at__lt=stale)
+    )
+    for run_id in list(stuck.values_list("pk", flat=True)):
+        if stuck.filter(pk=run_id).update(status=RunStatus.QUEUED, claimed_at=None, progress=0):
+            transaction.on_commit(partial(run_render.delay, run_id))
             count += 1
     return count
 
@@ -247,6 +275,8 @@ def _report_link(run: ReportRun, email: str) -> tuple[ShareLink, str]:
         kind=ShareKind.RUN,
         run=run,
         label=_("Emailed to %(email)s") % {"email": email},
+        # An e-mail can be forwarded: its link stops working after a while (revocable sooner).
+        expires_at=timezone.now() + EMAILED_LINK_LIFETIME,
     )
     return link, _absolute(reverse("share:open", args=[token]))
 
@@ -260,8 +290,9 @@ def report_email(*, run: ReportRun, email: str, link: str) -> EmailMultiAlternat
             "period": period_label(run.period_start, run.period_end),
             "workspace": run.workspace,
             "link": link,
-            "attach_pdf": bool(schedule and schedule.attach_pdf and run.file),
-            "attach_xlsx": bool(schedule and schedule.attach_xlsx and run.data_file),
+            # A schedule deleted after approval: send what was prepared, the PDF and its data.
+            "attach_pdf": bool(run.file and (schedule is None or schedule.attach_pdf)),
+            "attach_xlsx": bool(run.data_file and (schedule is None or schedule.attach_xlsx)),
         }
         subject = render_to_string("reports/email/report_subject.txt", context)
         text = render_to_string("reports/email/report.txt", context)

@@ -20,7 +20,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from connectors.models import User
-from dashboards.reports.build import report_build, report_filters, workspace_today
+from dashboards.reports.build import (
+    ReportScopeError,
+    report_build,
+    report_filters,
+    workspace_today,
+)
 from dashboards.reports.document import ReportDocument
 from dashboards.reports.figures import ChartRenderer
 from reporting.report_models import (
@@ -199,6 +204,30 @@ def _progress(run_id: int) -> Any:
     return report
 
 
+RENDERED_FIELDS = [
+    "file",
+    "data_file",
+    "file_sha256",
+    "file_size",
+    "kpi_versions",
+    "data_freshness",
+    "has_data",
+    "rendered_at",
+    "status",
+    "progress",
+    "progress_label",
+    "error",
+]
+
+
+def _failed(run: ReportRun, error: str) -> ReportRun:
+    run.status, run.error, run.progress = RunStatus.FAILED, error[:1000], 0
+    ReportRun.objects.filter(pk=run.pk).update(
+        status=run.status, error=run.error, progress=0, progress_label=""
+    )
+    return run
+
+
 def report_run_render(*, run: ReportRun, with_data: bool = False) -> ReportRun:
     """Build and render ``run`` and store the file in the archive.
 
@@ -227,17 +256,19 @@ def report_run_render(*, run: ReportRun, with_data: bool = False) -> ReportRun:
         data = None
         if with_data and run.format != ReportFormat.XLSX:
             data = report_file_render(document=document, fmt=ReportFormat.XLSX)
+    except ReportScopeError as error:
+        return _failed(run, str(error))  # a user's error: said on the run's page, not logged
     except Exception as error:
         logger.exception("Report run %s could not be rendered.", run.pk)
-        run.status, run.error, run.progress = RunStatus.FAILED, str(error)[:1000], 0
-        ReportRun.objects.filter(pk=run.pk).update(
-            status=run.status, error=run.error, progress=0, progress_label=""
-        )
-        return run
+        return _failed(run, str(error))
     old = [f.name for f in (run.file, run.data_file) if f and f.name]
-    run.file.save(rendered.filename, ContentFile(rendered.content), save=False)
-    if data is not None:
-        run.data_file.save(data.filename, ContentFile(data.content), save=False)
+    try:
+        run.file.save(rendered.filename, ContentFile(rendered.content), save=False)
+        if data is not None:
+            run.data_file.save(data.filename, ContentFile(data.content), save=False)
+    except OSError as error:  # a full or read-only disk
+        logger.exception("Report run %s could not be stored.", run.pk)
+        return _failed(run, str(error))
     run.file_sha256 = hashlib.sha256(rendered.content).hexdigest()
     run.file_size = len(rendered.content)
     run.kpi_versions = document.kpi_versions
@@ -245,7 +276,9 @@ def report_run_render(*, run: ReportRun, with_data: bool = False) -> ReportRun:
     run.has_data = document.has_data
     run.rendered_at = timezone.now()
     run.status, run.progress, run.progress_label, run.error = RunStatus.READY, 100, "", ""
-    run.save()
+    # Only the rendering's own columns: the template or schedule may have been deleted while it
+    # rendered, and writing back their stale ids would fail the whole save.
+    run.save(update_fields=RENDERED_FIELDS)
     for name in old:
         if name and name not in (run.file.name, run.data_file.name):
             run.file.storage.delete(name)

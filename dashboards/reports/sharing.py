@@ -192,7 +192,9 @@ def _dashboard_what(query: str, names: dict[int, str]) -> str:
     parts = [_("Overview"), period]
     parts += [str(platforms.get(key, key)) for key in filters.getlist("platform")]
     parts += [
-        names[int(pk)] for pk in filters.getlist("account") if pk.isdigit() and int(pk) in names
+        names[int(pk)]
+        for pk in filters.getlist("account")
+        if pk.isascii() and pk.isdecimal() and int(pk) in names
     ]
     parts += [f"#{tag}" for tag in filters.getlist("tag")]
     return " · ".join(parts)

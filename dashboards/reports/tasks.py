@@ -4,6 +4,7 @@ a task delivered twice renders once; the run row is what the waiting page shows.
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 from dashboards.reports.services import report_run_render
 from reporting.report_models import ReportRun, RunStatus
@@ -12,8 +13,10 @@ from reporting.report_models import ReportRun, RunStatus
 @shared_task(name="reports.run_render")
 def run_render(run_id: int) -> str:
     """Render a run someone asked for on the Reports page (or the archive's "render again")."""
+    # claimed_at is the lease: a run still rendering a task time limit later lost its worker,
+    # and the dispatcher (reports.schedules_dispatch) queues it again.
     claimed = ReportRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RENDERING, progress=1
+        status=RunStatus.RENDERING, progress=1, claimed_at=timezone.now()
     )
     if not claimed:
         return "not queued"

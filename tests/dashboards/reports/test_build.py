@@ -306,13 +306,23 @@ def test_failed_render_is_recorded_and_keeps_nothing_half_written(
     assert not stored.file
 
 
-def test_report_never_reads_another_workspace(
+def test_a_scope_that_no_longer_exists_fails_rather_than_widens(
     workspace: Workspace, other_workspace: Workspace, accounts: dict[str, SocialAccount]
 ) -> None:
-    template = template_with(workspace, [], account_ids=[999999])
-    document = report_build(template=template, today=TODAY)
-    assert document.scope_lines == []  # an unknown account is dropped, never widened
-    assert all(str(v["name"]).startswith("Acme") for v in document.data_freshness.values())
+    from dashboards.reports.build import ReportScopeError
+
+    stranger = SocialAccount.objects.get(workspace=other_workspace)
+    for scope in ({"account_ids": [stranger.pk]}, {"platforms": ["tiktok"]}, {"tags": ["gone"]}):
+        template = template_with(workspace, [{"type": "summary"}], **scope)
+        with pytest.raises(ReportScopeError, match="no longer exist"):
+            report_build(template=template, today=TODAY)
+        template.delete()
+    # A run of such a template fails with the reason, and nothing of the workspace is sent.
+    template = template_with(workspace, [], account_ids=[accounts["instagram"].pk])
+    run, _created = report_run_create(template=template, fmt=ReportFormat.CSV, today=TODAY)
+    accounts["instagram"].delete()
+    run = report_run_render(run=run)
+    assert run.status == RunStatus.FAILED and "no longer exist" in run.error and not run.file
 
 
 def test_accounts_left_out_are_grouped_by_reason_on_paper(

@@ -348,3 +348,29 @@ def test_send_now_opens_the_run_of_the_period_and_keeps_to_the_workspace(
     assert smtp.recipients() == ["client@example.org"]
     assert as_manager.post(url("send_now", schedule_id=foreign.pk)).status_code == 404
     assert not ReportRun.objects.filter(schedule=foreign).exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "frequency"),
+    [("monthly", ScheduleFrequency.WEEKLY), ("client", ScheduleFrequency.WEEKLY)],
+)
+def test_a_report_period_longer_than_the_schedule_is_refused(
+    as_manager: Client, workspace: Workspace, key: str, frequency: str
+) -> None:
+    # "Last month" sent every week would be the same report four times: only the first would go.
+    template = ReportTemplate.objects.get(workspace=workspace, key=key)
+    response = as_manager.post(
+        url("create"),
+        {
+            "template": template.pk,
+            "frequency": frequency,
+            "weekday": 0,
+            "day_of_month": 1,
+            "send_time": "08:00",
+            "recipient_emails": "ok@example.org",
+            "attach_pdf": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "only the first would go out" in str(response.context["form"].errors["template"])
+    assert not ReportSchedule.objects.exists()

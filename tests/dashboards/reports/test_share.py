@@ -388,7 +388,7 @@ def test_dashboard_link_shows_only_its_workspaces_numbers(
     assert 'id="figure-reach"' in page
 
 
-def test_dashboard_link_drops_another_workspaces_account_from_its_filters(
+def test_dashboard_link_to_another_workspaces_account_shows_nothing(
     client: Client, workspace: Workspace, other_workspace: Workspace, two_workspaces: None
 ) -> None:
     stranger = other_workspace.accounts.get()
@@ -398,10 +398,13 @@ def test_dashboard_link_drops_another_workspaces_account_from_its_filters(
         dashboard_query=f"range=last_month&account={stranger.pk}",
     )
 
-    page = text(client.get(open_url(token)))
+    response = client.get(open_url(token))
 
+    # Neither the other workspace's numbers nor, in their place, the whole of this one's.
+    assert response.status_code == 404
+    page = text(response)
     assert "98,765" not in page and "Globex" not in page
-    assert "4,321" in page
+    assert "4,321" not in page
 
 
 def test_dashboard_link_rolls_its_period_forward(

@@ -416,7 +416,9 @@ def test_dashboard_link_rolls_its_period_forward(
     _link, token = share_link_create(
         workspace=workspace, kind=ShareKind.DASHBOARD, dashboard_query="range=last_month"
     )
-    assert period(text(client.get(open_url(token)))) == ("2026-10-01", "2026-10-31")
+    october = text(client.get(open_url(token)))
+    assert period(october) == ("2026-10-01", "2026-10-31")
+    assert 'href="/w/' not in october  # no link into the app from a public page
     frozen_time.move_to(dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC))
     assert period(text(client.get(open_url(token)))) == ("2026-11-01", "2026-11-30")
 

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from connectors.models import Role, User
 from dashboards.reports import services
 from dashboards.reports.build import period_label, workspace_today
-from dashboards.reports.schedules import schedule_occurrence
+from dashboards.reports.schedules import CATCH_UP_GRACE, schedule_occurrence
 from dashboards.reports.sharing import share_link_create, share_link_revoke
 from reporting.report_models import (
     DeliveryStatus,
@@ -107,7 +107,28 @@ def report_schedules_dispatch(*, now: dt.datetime | None = None) -> DispatchResu
                     queued += 1
         except Exception:  # one broken template must not hold back the other schedules
             logger.exception("Report schedule %s could not be dispatched.", schedule.pk)
-    return DispatchResult(queued=queued, recovered=report_runs_recover(now=now))
+    recovered = report_runs_recover(now=now) + report_deliveries_retry(now=now)
+    return DispatchResult(queued=queued, recovered=recovered)
+
+
+# An e-mail refused by a mail server that was down is tried again by the dispatcher this long
+# after its last attempt, up to AUTO_ATTEMPTS in all, while the report is still news.
+AUTO_RETRY_AFTER = dt.timedelta(minutes=15)
+AUTO_ATTEMPTS = 3
+
+
+def report_deliveries_retry(*, now: dt.datetime) -> int:
+    """Send again, without anyone asking, the failed e-mails of recent scheduled runs: a mail
+    server down for a few minutes at 08:00 must not cost the recipients their report."""
+    runs = ReportRun.objects.filter(
+        schedule__isnull=False,
+        status__in=[RunStatus.PARTLY_SENT, RunStatus.FAILED],
+        created_at__gte=now - CATCH_UP_GRACE,
+        deliveries__status=DeliveryStatus.FAILED,
+        deliveries__attempts__lt=AUTO_ATTEMPTS,
+        deliveries__updated_at__lt=now - AUTO_RETRY_AFTER,
+    ).distinct()
+    return sum(report_run_retry(run=run) for run in runs)
 
 
 def report_schedule_send_now(*, schedule: ReportSchedule) -> tuple[ReportRun, bool]:

@@ -648,3 +648,39 @@ def test_real_render_is_emailed_exactly_as_archived(
     assert pdf.startswith(b"%PDF")
     with run.file.open("rb") as archived:
         assert archived.read() == pdf
+
+
+def test_the_dispatcher_retries_a_refused_address_after_a_while_up_to_three_times(
+    workspace: Workspace,
+    alice: User,
+    smtp: SmtpCollector,
+    render: FakeRender,
+    on_commit: Callable[..., Any],
+) -> None:
+    schedule = make_schedule(workspace, recipients=[alice], emails=["gone@example.org"])
+    smtp.refuse.add("gone@example.org")
+    dispatch_at(DUE, on_commit)
+    run = ReportRun.objects.get(schedule=schedule)
+    failed = run.deliveries.get(email="gone@example.org")
+
+    def attempts_after(minutes: int) -> int:
+        ReportDelivery.objects.filter(pk=failed.pk).update(
+            updated_at=DUE + dt.timedelta(minutes=minutes - 16)
+        )
+        dispatch_at(DUE + dt.timedelta(minutes=minutes), on_commit)
+        return run.deliveries.get(email="gone@example.org").attempts
+
+    # Too soon after the failure: nothing. Then once per run of the dispatcher, three in all.
+    dispatch_at(DUE + dt.timedelta(minutes=5), on_commit)
+    assert run.deliveries.get(email="gone@example.org").attempts == 1
+    assert attempts_after(20) == 2
+    assert attempts_after(40) == 3
+    assert attempts_after(60) == 3  # given up: a manager can still retry from the log
+    assert smtp.recipients() == ["alice@example.com"]  # alice got it once, never again
+
+    smtp.refuse.clear()
+    ReportDelivery.objects.filter(pk=failed.pk).update(attempts=1)
+    assert attempts_after(80) == 2
+    run.refresh_from_db()
+    assert run.status == RunStatus.SENT
+    assert smtp.recipients() == ["alice@example.com", "gone@example.org"]

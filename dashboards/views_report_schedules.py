@@ -22,13 +22,12 @@ from connectors.access import WorkspaceRequest, workspace_required
 from connectors.permissions import Action
 from dashboards.forms_report_schedules import WEEKDAYS, ReportScheduleForm
 from dashboards.reports.delivery import (
-    report_review_rerender,
     report_run_approve,
     report_run_retry,
     report_schedule_send_now,
     schedule_recipients,
-    schedule_reviewers,
 )
+from dashboards.reports.review import report_review_rerender, schedule_reviewers
 from dashboards.reports.schedules import schedule_next_due
 from reporting.report_models import (
     DeliveryStatus,

@@ -25,13 +25,14 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from connectors.models import Role, User
+from connectors.models import User
 from dashboards.reports import services
 from dashboards.reports.build import period_label, workspace_today
+from dashboards.reports.review import review_request_notify
 from dashboards.reports.schedules import CATCH_UP_GRACE, schedule_occurrence
 from dashboards.reports.sharing import share_link_create, share_link_revoke
 from reporting.report_models import (
@@ -50,7 +51,6 @@ logger = logging.getLogger(__name__)
 # Time for a task to be killed by its hard limit, and its step to be seen as abandoned after.
 LEASE_MARGIN = dt.timedelta(minutes=2)
 ERROR_MAX = 500
-REVIEWER_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
 EMAILED_LINK_LIFETIME = dt.timedelta(days=90)
@@ -285,7 +285,7 @@ def _claim_delivery(delivery: ReportDelivery, *, now: dt.datetime) -> bool:
     )
 
 
-def _absolute(path: str) -> str:
+def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
@@ -299,7 +299,7 @@ def _report_link(run: ReportRun, email: str) -> tuple[ShareLink, str]:
         # An e-mail can be forwarded: its link stops working after a while (revocable sooner).
         expires_at=timezone.now() + EMAILED_LINK_LIFETIME,
     )
-    return link, _absolute(reverse("share:open", args=[token]))
+    return link, absolute_url(reverse("share:open", args=[token]))
 
 
 def report_email(*, run: ReportRun, email: str, link: str) -> EmailMultiAlternatives:
@@ -444,81 +444,3 @@ def report_run_retry(*, run: ReportRun) -> bool:
             return False
         _enqueue_send(run.pk)
     return True
-
-
-def report_review_rerender(*, run: ReportRun, commentary: str) -> ReportRun | None:
-    """Save the reviewer's commentary and render the draft again; it then awaits review.
-
-    Returns None when the run can no longer be reviewed (approved meanwhile)."""
-    # A failed draft (nothing sent yet) may be rendered again too: the reviewer's way out.
-    reviewable = ReportRun.objects.filter(
-        Q(status=RunStatus.AWAITING_REVIEW) | Q(status=RunStatus.FAILED, deliveries__isnull=True),
-        pk=run.pk,
-        schedule__isnull=False,
-    )
-    if not ReportRun.objects.filter(
-        pk__in=reviewable.values("pk"), status__in=[RunStatus.AWAITING_REVIEW, RunStatus.FAILED]
-    ).update(status=RunStatus.RENDERING, claimed_at=timezone.now(), commentary=commentary):
-        return None
-    run.refresh_from_db()
-    schedule = run.schedule
-    run = services.report_run_render(run=run, with_data=bool(schedule and schedule.attach_xlsx))
-    if run.status != RunStatus.FAILED:
-        ReportRun.objects.filter(pk=run.pk).update(status=RunStatus.AWAITING_REVIEW)
-    run.refresh_from_db()
-    return run
-
-
-def schedule_reviewers(*, schedule: ReportSchedule) -> list[User]:
-    """Who approves a schedule's drafts: its reviewer, else its author, else every manager and
-    admin; only current managers and admins of the workspace with an email address."""
-    able = (
-        User.objects.filter(
-            is_active=True,
-            memberships__workspace_id=schedule.workspace_id,
-            memberships__role__in=REVIEWER_ROLES,
-        )
-        .exclude(email="")
-        .order_by("pk")
-    )
-    for chosen in (schedule.reviewer_id, schedule.created_by_id):
-        if chosen is not None:
-            person = able.filter(pk=chosen).first()
-            if person is not None:
-                return [person]
-    return list(able.distinct())
-
-
-def review_url(run: ReportRun) -> str:
-    try:
-        path = reverse(
-            "report_schedules:review",
-            kwargs={"workspace_slug": run.workspace.slug, "run_id": run.pk},
-        )
-    except NoReverseMatch:
-        path = "/"
-    return _absolute(path)
-
-
-def review_request_notify(*, run: ReportRun) -> int:
-    """Email the reviewers a link to the draft; returns how many were sent. A mail server
-    failure is logged, not raised: the run awaits review on its page either way."""
-    if run.schedule is None:
-        return 0
-    sent = 0
-    for user in schedule_reviewers(schedule=run.schedule):
-        with translation.override(user.language or run.workspace.language):
-            context = {
-                "run": run,
-                "user": user,
-                "period": period_label(run.period_start, run.period_end),
-                "url": review_url(run),
-            }
-            subject = render_to_string("reports/email/review_subject.txt", context)
-            body = render_to_string("reports/email/review.txt", context)
-        try:
-            EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email]).send()
-            sent += 1
-        except Exception:
-            logger.exception("Could not ask user %s to review report run %s.", user.pk, run.pk)
-    return sent

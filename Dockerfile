@@ -33,7 +33,7 @@ RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/rap
         --shell /usr/sbin/nologin rapport \
     && chmod +x docker/entrypoint.sh scripts/*.sh \
     && mkdir -p /data \
-    && SECRET_KEY=image-build-only-never-used-at-run-time PYTHON_BIN=python scripts/collectstatic.sh \
+    && SECRET_KEY=image-build-only-never-used-at-run-time-only-to-collect-static-files PYTHON_BIN=python scripts/collectstatic.sh \
     && chown -R rapport:rapport /data
 
 USER rapport

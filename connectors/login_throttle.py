@@ -1,0 +1,69 @@
+"""Login throttling: after too many wrong passwords for one user name, log-ins for that name are
+refused for a while, whatever the password, from every address.
+
+Counted per user name (lower-cased), not per address: an attacker changes addresses easily, and
+a user behind a shared office address must not be locked out by a colleague's typos on another
+name. The counter lives in Django's cache: with ``CACHE_URL`` (Redis) every web process shares
+it; without, each process counts its own (README, Roles and permissions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+
+MAX_FAILURES = 5
+WINDOW_SECONDS = 15 * 60
+
+
+def _key(username: str) -> str:
+    return f"login-failures:{username.strip().lower()}"
+
+
+def login_failures(username: str) -> int:
+    return int(cache.get(_key(username), 0))
+
+
+def login_failed(username: str) -> None:
+    key = _key(username)
+    # add() starts the window at the first failure; incr() keeps it (it does not renew the TTL).
+    if not cache.add(key, 1, WINDOW_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.add(key, 1, WINDOW_SECONDS)
+
+
+def login_succeeded(username: str) -> None:
+    cache.delete(_key(username))
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _(
+            "Too many wrong passwords for this user name. Try again in %(minutes)s minutes, or "
+            "reset the password."
+        ),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        if username and login_failures(username) >= MAX_FAILURES:
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": WINDOW_SECONDS // 60},
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if username:
+                login_failed(username)
+            raise
+        login_succeeded(username)
+        return cleaned

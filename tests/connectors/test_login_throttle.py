@@ -45,3 +45,14 @@ def test_a_successful_log_in_resets_the_count(viewer: User) -> None:
     for _attempt in range(MAX_FAILURES - 1):
         log_in(viewer.username, "wrong")
     assert log_in(viewer.username, PASSWORD).status_code == 302
+
+
+def test_disabling_a_user_ends_their_sessions(viewer: User, workspace: Any) -> None:
+    client = Client()
+    assert client.login(username=viewer.username, password=PASSWORD)
+    overview = f"/w/{workspace.slug}/"
+    assert client.get(overview).status_code == 200
+    viewer.is_active = False
+    viewer.save()
+    response = client.get(overview)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")

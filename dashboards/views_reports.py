@@ -39,7 +39,6 @@ from dashboards.reports.build import (
     report_filters,
     workspace_today,
 )
-from dashboards.reports.render_pdf import report_html
 from reporting.report_models import ReportFormat, ReportTemplate
 
 # What a new template starts with: enough to preview at once, easy to extend.
@@ -406,6 +405,9 @@ def report_preview(request: WorkspaceRequest, template_id: int) -> HttpResponse:
         return redirect(
             "reports:edit", workspace_slug=template.workspace.slug, template_id=template.pk
         )
+    # Imported here: WeasyPrint, which the module loads, would otherwise slow every start-up.
+    from dashboards.reports.render_pdf import report_html
+
     context = {
         "template": template,
         "document": document,

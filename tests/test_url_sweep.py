@@ -194,10 +194,6 @@ QUERIES: dict[str, str] = {
     "alerts:create": "kind=needs_reauth",
 }
 
-# Cases where the project answers wrongly today: the table keeps the right answer, and these
-# (pattern, audience) pairs are expected to fail until the bug is fixed.
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
-
 
 # Walking the URL configuration ----------------------------------------------------------------
 
@@ -395,9 +391,7 @@ def answer(response: Any) -> Expected:
 def _cases() -> Iterator[Any]:
     for name in sorted(TABLE):
         for audience in AUDIENCES:
-            bug = KNOWN_BUGS.get((name, audience))
-            marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-            yield pytest.param(name, audience, id=f"{name}-{audience}", marks=marks)
+            yield pytest.param(name, audience, id=f"{name}-{audience}")
 
 
 # The tests ------------------------------------------------------------------------------------

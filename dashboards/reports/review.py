@@ -4,6 +4,7 @@ draft rendered again with the reviewer's commentary. The sending itself is in ``
 from __future__ import annotations
 
 import logging
+import smtplib
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
@@ -101,6 +102,6 @@ def review_request_notify(*, run: ReportRun) -> int:
         try:
             EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email]).send()
             sent += 1
-        except Exception:
+        except (smtplib.SMTPException, OSError):  # a refused address, a mail server down
             logger.exception("Could not ask user %s to review report run %s.", user.pk, run.pk)
     return sent

@@ -31,7 +31,6 @@ from connectors.models import Platform, User, Workspace
 from connectors.versioning import workspace_cached
 from dashboards.filters import CUSTOM, DEFAULT_PRESET, RANGE_CHOICES
 from dashboards.reports.build import report_build, workspace_today
-from dashboards.reports.render_pdf import report_html
 from dashboards.reports.services import RenderedFile, report_file_render
 from dashboards.scope import FILTER_KEYS
 from reporting.report_models import (
@@ -278,6 +277,9 @@ def share_live_report(*, template: ReportTemplate) -> LiveReport:
     today = workspace_today(template.workspace)
 
     def build() -> LiveReport:
+        # Imported here: WeasyPrint, which the module loads, would otherwise slow every start-up.
+        from dashboards.reports.render_pdf import report_html
+
         document = report_build(template=template, today=today)
         return LiveReport(
             title=document.title,

@@ -36,9 +36,9 @@ from dashboards.reports.build import (
     ReportScopeError,
     period_label,
     report_build,
-    report_filters,
     workspace_today,
 )
+from dashboards.reports.periods import report_period
 from reporting.report_models import ReportFormat, ReportTemplate
 
 # What a new template starts with: enough to preview at once, easy to extend.
@@ -105,7 +105,7 @@ def reports(request: WorkspaceRequest) -> HttpResponse:
     )
     rows = []
     for template in templates:
-        period = report_filters(template, today=today).period
+        period = report_period(template, today=today)
         rows.append(
             TemplateRow(
                 template=template,

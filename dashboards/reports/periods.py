@@ -11,7 +11,14 @@ import datetime as dt
 
 from django.http import QueryDict
 
-from dashboards.filters import LAST_MONTH, LAST_QUARTER, THIS_MONTH, THIS_YEAR
+from dashboards.filters import (
+    LAST_MONTH,
+    LAST_QUARTER,
+    THIS_MONTH,
+    THIS_YEAR,
+    Period,
+    period_from_query,
+)
 from reporting.report_models import ReportTemplate, RollingPeriod
 
 _PRESETS = {
@@ -53,3 +60,12 @@ def report_query(
     query.setlist("platform", [str(p) for p in template.platforms])
     query.setlist("tag", [str(t) for t in template.tags])
     return query
+
+
+def report_period(template: ReportTemplate, *, today: dt.date) -> Period:
+    """The days ``template`` covers when made on ``today``, without reading the workspace's
+    accounts (the Reports list shows one per template)."""
+    period, _form = period_from_query(
+        report_query(template, today=today), today=today, first_day=None
+    )
+    return period

@@ -25,6 +25,7 @@ from dashboards.reports.build_analysis import change_display
 from dashboards.reports.document import ReportFigure, ReportSection, ReportTable
 from dashboards.reports.sections import (
     COMMENTARY,
+    COVER,
     DATA_NOTES,
     SECTION_TYPES,
 )
@@ -93,8 +94,9 @@ class SectionBuilder:
     def build(self, spec: dict[str, Any], *, index: int) -> ReportSection | None:
         method = getattr(self, f"_{spec['type']}")
         section: ReportSection | None
-        if spec["type"] in (COMMENTARY, DATA_NOTES):
-            # Cheap, and made of this edition's text or of what the other sections used.
+        if spec["type"] in (COVER, COMMENTARY, DATA_NOTES):
+            # Cheap, and made of this report's own title and text or of what the other
+            # sections used: the cache key (filters and options) would mix two reports up.
             section = method(spec)
         else:
             # Cached like a dashboard panel (keyed on the data version, so never stale): the

@@ -342,3 +342,15 @@ def test_accounts_left_out_are_grouped_by_reason_on_paper(
     assert row["accounts"] == ", ".join(f"LI {n} (LinkedIn)" for n in range(4))
     pairs = next(t.frame for t in notes.tables if t.name == "Left out of a KPI")
     assert (pairs["Why"].str.startswith("LinkedIn")).sum() == 6  # the export keeps every pair
+
+
+def test_two_reports_of_the_same_period_keep_their_own_cover(
+    workspace: Workspace, accounts: dict[str, SocialAccount]
+) -> None:
+    # Sections are cached by period, scope and options: the cover's title is the report's own.
+    monthly = template_with(workspace, [{"type": "cover"}, {"type": "summary"}])
+    client = ReportTemplate.objects.create(
+        workspace=workspace, key="c", name="Client pack", sections=monthly.sections
+    )
+    assert section(report_build(template=monthly, today=TODAY), "cover").title == "Board pack"
+    assert section(report_build(template=client, today=TODAY), "cover").title == "Client pack"

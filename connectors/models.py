@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.crypto import credentials_decrypt, credentials_encrypt
 from connectors.metrics import METRIC_CHOICES
+from connectors.scoping import WorkspaceScopedQuerySet
 
 
 def validate_timezone(value: str) -> None:
@@ -79,6 +80,9 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "workspace"], name="membership_unique")
@@ -122,6 +126,9 @@ class SocialAccount(models.Model):
     credentials_encrypted = models.TextField(blank=True, default="", editable=False)
     last_synced_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["platform", "display_name"]
@@ -169,6 +176,9 @@ class Post(models.Model):
     permalink = models.URLField(_("link"), max_length=500, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
 
+    workspace_path = "account__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-published_at"]
         constraints = [
@@ -192,6 +202,9 @@ class AccountMetric(models.Model):
     value = models.FloatField()
     updated_at = models.DateTimeField(auto_now=True)
 
+    workspace_path = "account__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -214,6 +227,9 @@ class PostMetric(models.Model):
     metric = models.CharField(max_length=32, choices=METRIC_CHOICES)
     value = models.FloatField()
     updated_at = models.DateTimeField(auto_now=True)
+
+    workspace_path = "post__account__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -259,6 +275,9 @@ class SyncCursor(models.Model):
     last_error = models.TextField(blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
 
+    workspace_path = "account__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"cursor of {self.account_id} through {self.synced_through}"
 
@@ -280,6 +299,9 @@ class SyncRun(models.Model):
     post_rows_written = models.PositiveIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+
+    workspace_path = "account__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-queued_at"]
@@ -305,6 +327,9 @@ class RawResponse(models.Model):
     body = models.JSONField(null=True, blank=True)
     mapping_version = models.CharField(max_length=32, blank=True)
     fetched_at = models.DateTimeField(auto_now_add=True)
+
+    workspace_path = "account__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-fetched_at"]
@@ -340,6 +365,9 @@ class FileImport(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)
+
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

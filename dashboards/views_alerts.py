@@ -9,13 +9,14 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
 from connectors.permissions import Action, role_can
+from connectors.scoping import workspace_object_or_404
 from dashboards.forms_alerts import AlertRuleForm
 from reporting.alert_models import (
     AlertComparison,
@@ -182,14 +183,14 @@ def alert_create(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_required(Action.MANAGE_KPIS)
 def alert_edit(request: WorkspaceRequest, rule_id: int) -> HttpResponse:
-    rule = get_object_or_404(AlertRule, pk=rule_id, workspace=request.membership.workspace)
+    rule = workspace_object_or_404(AlertRule, pk=rule_id, workspace=request.membership.workspace)
     return _edit(request, rule)
 
 
 @workspace_required(Action.MANAGE_KPIS)
 def alert_delete(request: WorkspaceRequest, rule_id: int) -> HttpResponse:
     workspace = request.membership.workspace
-    rule = get_object_or_404(AlertRule, pk=rule_id, workspace=workspace)
+    rule = workspace_object_or_404(AlertRule, pk=rule_id, workspace=workspace)
     if request.method == "POST":
         rule.delete()
         messages.success(request, _("The alert “%(name)s” is deleted.") % {"name": rule.name})
@@ -201,7 +202,7 @@ def alert_delete(request: WorkspaceRequest, rule_id: int) -> HttpResponse:
 @workspace_required(Action.MANAGE_KPIS)
 def alert_test(request: WorkspaceRequest, rule_id: int) -> HttpResponse:
     workspace = request.membership.workspace
-    rule = get_object_or_404(AlertRule, pk=rule_id, workspace=workspace)
+    rule = workspace_object_or_404(AlertRule, pk=rule_id, workspace=workspace)
     outcomes = alert_test_send(rule=rule)
     if not outcomes:
         messages.warning(request, _("This alert has no recipient with an email address."))

@@ -15,7 +15,7 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import Max, OuterRef, Subquery
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -33,6 +33,7 @@ from connectors.models import (
 )
 from connectors.oauth import platform_app
 from connectors.permissions import Action
+from connectors.scoping import workspace_object_or_404
 from connectors.sync.dispatch import sync_interval
 from connectors.versioning import cache_key
 from connectors.views.accounts import STALE_QUEUED, Source, account_source, run_duration
@@ -326,7 +327,7 @@ def page(request: WorkspaceRequest) -> HttpResponse:
 @workspace_required(Action.VIEW)
 def account(request: WorkspaceRequest, account_id: int) -> HttpResponse:
     workspace, filters, context = _base(request)
-    item = get_object_or_404(SocialAccount, pk=account_id, workspace=workspace)
+    item = workspace_object_or_404(SocialAccount, pk=account_id, workspace=workspace)
     period = filters.period
     last_day = AccountMetric.objects.filter(account=item).aggregate(last=Max("day"))["last"]
     row = health_rows(

@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from connectors.access import WorkspaceRequest, workspace_required
 from connectors.models import Platform
 from connectors.permissions import Action, role_can
+from connectors.scoping import workspace_object_or_404
 from dashboards.forms_reports import GenerateForm, kpi_choices
 from dashboards.reports import services
 from dashboards.reports.sections import SECTION_TYPES
@@ -51,7 +52,7 @@ SETTLED = {
 
 
 def _run(request: WorkspaceRequest, run_id: int) -> ReportRun:
-    return get_object_or_404(
+    return workspace_object_or_404(
         ReportRun.objects.select_related("workspace", "template", "schedule", "requested_by"),
         pk=run_id,
         workspace=request.membership.workspace,
@@ -66,7 +67,7 @@ def _run_url(name: str, run: ReportRun) -> str:
 @workspace_required(Action.VIEW)
 def report_generate(request: WorkspaceRequest, template_id: int) -> HttpResponse:
     workspace = request.membership.workspace
-    template = get_object_or_404(ReportTemplate, pk=template_id, workspace=workspace)
+    template = workspace_object_or_404(ReportTemplate, pk=template_id, workspace=workspace)
     form = GenerateForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

@@ -13,13 +13,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
 from connectors.permissions import Action
+from connectors.scoping import workspace_object_or_404
 from dashboards.forms_report_schedules import WEEKDAYS, ReportScheduleForm
 from dashboards.reports.delivery import (
     report_run_approve,
@@ -124,7 +125,7 @@ def schedule_create(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_required(Action.MANAGE_REPORTS)
 def schedule_edit(request: WorkspaceRequest, schedule_id: int) -> HttpResponse:
-    schedule = get_object_or_404(
+    schedule = workspace_object_or_404(
         ReportSchedule, pk=schedule_id, workspace=request.membership.workspace
     )
     return _edit(request, schedule)
@@ -133,7 +134,7 @@ def schedule_edit(request: WorkspaceRequest, schedule_id: int) -> HttpResponse:
 @workspace_required(Action.MANAGE_REPORTS)
 def schedule_delete(request: WorkspaceRequest, schedule_id: int) -> HttpResponse:
     workspace = request.membership.workspace
-    schedule = get_object_or_404(
+    schedule = workspace_object_or_404(
         ReportSchedule.objects.select_related("template"), pk=schedule_id, workspace=workspace
     )
     if request.method == "POST":
@@ -153,7 +154,7 @@ def schedule_delete(request: WorkspaceRequest, schedule_id: int) -> HttpResponse
 @workspace_required(Action.MANAGE_REPORTS)
 def schedule_send_now(request: WorkspaceRequest, schedule_id: int) -> HttpResponse:
     workspace = request.membership.workspace
-    schedule = get_object_or_404(
+    schedule = workspace_object_or_404(
         ReportSchedule.objects.select_related("template", "workspace"),
         pk=schedule_id,
         workspace=workspace,
@@ -192,7 +193,7 @@ def deliveries(request: WorkspaceRequest) -> HttpResponse:
 @require_POST
 @workspace_required(Action.MANAGE_REPORTS)
 def delivery_retry(request: WorkspaceRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(ReportRun, pk=run_id, workspace=request.membership.workspace)
+    run = workspace_object_or_404(ReportRun, pk=run_id, workspace=request.membership.workspace)
     if report_run_retry(run=run):
         messages.success(request, _("The failed emails of this report are being sent again."))
     else:
@@ -203,7 +204,7 @@ def delivery_retry(request: WorkspaceRequest, run_id: int) -> HttpResponse:
 @workspace_required(Action.MANAGE_REPORTS)
 def review(request: WorkspaceRequest, run_id: int) -> HttpResponse:
     workspace = request.membership.workspace
-    run = get_object_or_404(
+    run = workspace_object_or_404(
         ReportRun.objects.select_related("schedule", "template", "approved_by"),
         pk=run_id,
         workspace=workspace,

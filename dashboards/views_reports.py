@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.forms import BoundField
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
 from connectors.permissions import Action, role_can
+from connectors.scoping import workspace_object_or_404
 from dashboards.forms_reports import (
     DatesForm,
     ReportTemplateForm,
@@ -78,7 +79,7 @@ def section_summary(section: dict[str, Any], kpi_names: dict[str, str]) -> str:
 
 
 def _template(request: WorkspaceRequest, template_id: int) -> ReportTemplate:
-    return get_object_or_404(
+    return workspace_object_or_404(
         ReportTemplate.objects.select_related("workspace"),
         pk=template_id,
         workspace=request.membership.workspace,
@@ -266,7 +267,7 @@ def _section_index(request: WorkspaceRequest, template: ReportTemplate) -> int |
 def section_change(request: WorkspaceRequest, template_id: int) -> HttpResponse:
     workspace = request.membership.workspace
     with transaction.atomic():
-        template = get_object_or_404(
+        template = workspace_object_or_404(
             ReportTemplate.objects.select_for_update().select_related("workspace"),
             pk=template_id,
             workspace=workspace,

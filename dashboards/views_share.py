@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from connectors.access import WorkspaceRequest, workspace_required
 from connectors.models import SocialAccount, Workspace
 from connectors.permissions import Action
+from connectors.scoping import workspace_object_or_404
 from dashboards.forms_share import ShareLinkForm, shareable_runs
 from dashboards.overview import overview_panels_cached, top_insights_cached
 from dashboards.reports.build import ReportScopeError
@@ -345,7 +346,7 @@ def _initial(request: WorkspaceRequest) -> dict[str, Any]:
     workspace = request.membership.workspace
     initial: dict[str, Any] = {"kind": ShareKind.RUN, "expiry": "30"}
     if request.GET.get("run"):
-        run = get_object_or_404(ReportRun, pk=_pk(request.GET["run"]), workspace=workspace)
+        run = workspace_object_or_404(ReportRun, pk=_pk(request.GET["run"]), workspace=workspace)
         if shareable_runs(workspace).filter(pk=run.pk).exists():
             initial["run"] = run
         else:
@@ -355,7 +356,7 @@ def _initial(request: WorkspaceRequest) -> dict[str, Any]:
             )
         initial["kind"] = ShareKind.RUN
     elif request.GET.get("template"):
-        initial["template"] = get_object_or_404(
+        initial["template"] = workspace_object_or_404(
             ReportTemplate, pk=_pk(request.GET["template"]), workspace=workspace
         )
         initial["kind"] = ShareKind.TEMPLATE
@@ -408,7 +409,7 @@ def share_create(request: WorkspaceRequest) -> HttpResponse:
 @workspace_required(Action.MANAGE_REPORTS)
 def share_revoke(request: WorkspaceRequest, link_id: int) -> HttpResponse:
     workspace = request.membership.workspace
-    link = get_object_or_404(ShareLink, pk=link_id, workspace=workspace)
+    link = workspace_object_or_404(ShareLink, pk=link_id, workspace=workspace)
     share_link_revoke(link=link)
     messages.success(request, _("The link is revoked: it no longer opens anything."))
     return redirect("share:manage", workspace_slug=workspace.slug)

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import SocialAccount, Workspace
+from connectors.scoping import WorkspaceScopedQuerySet
 from reporting.models import KpiDefinition
 
 
@@ -77,6 +78,9 @@ class AlertRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("alert rule")
         verbose_name_plural = _("alert rules")
@@ -96,6 +100,9 @@ class AlertEvent(models.Model):
     facts = models.JSONField(default=dict)  # the numbers the messages are written from
     started_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    workspace_path = "rule__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -138,6 +145,9 @@ class AlertDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    workspace_path = "event__rule__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["event", "channel", "target"]

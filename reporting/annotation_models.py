@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Workspace
+from connectors.scoping import WorkspaceScopedQuerySet
 
 
 class Annotation(models.Model):
@@ -17,6 +18,9 @@ class Annotation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["day", "pk"]

@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Workspace
+from connectors.scoping import WorkspaceScopedQuerySet
 from reporting.formula import FormulaError, parse
 
 
@@ -97,6 +98,9 @@ class KpiDefinition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("KPI")
         verbose_name_plural = _("KPIs")
@@ -134,6 +138,9 @@ class KpiVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    workspace_path = "definition__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("KPI version")
@@ -196,6 +203,9 @@ class Goal(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("goal")
@@ -264,6 +274,9 @@ class TagRule(models.Model):
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("tag rule")
         verbose_name_plural = _("tag rules")
@@ -282,6 +295,9 @@ class PostRuleTags(models.Model):
         "connectors.Post", on_delete=models.CASCADE, related_name="rule_tags"
     )
     tags = models.JSONField(default=list)
+
+    workspace_path = "post__account__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"rule tags of {self.post_id}: {self.tags}"

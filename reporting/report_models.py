@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import LANGUAGE_CHOICES, Workspace
+from connectors.scoping import WorkspaceScopedQuerySet
 
 
 class RollingPeriod(models.TextChoices):
@@ -66,6 +67,9 @@ class ReportTemplate(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "pk"]
@@ -124,6 +128,9 @@ class ReportSchedule(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["template__name", "pk"]
@@ -203,6 +210,9 @@ class ReportRun(models.Model):
     # time limit later lost its worker, and the dispatcher hands it out again.
     claimed_at = models.DateTimeField(null=True, blank=True)
 
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
@@ -239,6 +249,9 @@ class ReportDelivery(models.Model):
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    workspace_path = "run__workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["email"]
@@ -284,6 +297,9 @@ class ShareLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_viewed_at = models.DateTimeField(null=True, blank=True)
     view_count = models.PositiveIntegerField(default=0)
+
+    workspace_path = "workspace"
+    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

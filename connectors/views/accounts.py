@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, OuterRef, Subquery
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,6 +33,7 @@ from connectors.models import (
 from connectors.oauth import platform_app, platform_apps
 from connectors.permissions import Action, role_can
 from connectors.registry import CONNECTORS
+from connectors.scoping import workspace_object_or_404
 from connectors.selectors import account_list
 from connectors.sync import sync_run_request
 from connectors.versioning import workspace_cached
@@ -187,7 +188,7 @@ def accounts(request: WorkspaceRequest) -> HttpResponse:
 @workspace_required(Action.VIEW)
 def account_detail(request: WorkspaceRequest, account_id: int) -> HttpResponse:
     workspace = request.membership.workspace
-    account = get_object_or_404(SocialAccount, pk=account_id, workspace=workspace)
+    account = workspace_object_or_404(SocialAccount, pk=account_id, workspace=workspace)
     paginator = Paginator(account.sync_runs.order_by("-queued_at", "-pk"), HISTORY_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     context = _base_context(request)
@@ -217,7 +218,9 @@ def run_duration(run: SyncRun) -> str:
 
 
 def _account_for_action(request: WorkspaceRequest, account_id: int) -> SocialAccount:
-    return get_object_or_404(SocialAccount, pk=account_id, workspace=request.membership.workspace)
+    return workspace_object_or_404(
+        SocialAccount, pk=account_id, workspace=request.membership.workspace
+    )
 
 
 def _back(request: WorkspaceRequest, account: SocialAccount) -> HttpResponse:

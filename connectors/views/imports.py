@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +22,7 @@ from connectors.forms import ColumnMappingForm, ImportOptionsForm, ImportUploadF
 from connectors.metrics import METRICS
 from connectors.models import FileImport, ImportStatus, Platform, PostFormat
 from connectors.permissions import Action
+from connectors.scoping import workspace_object_or_404
 from connectors.selectors import account_list
 from connectors.views.import_flow import (
     GENERIC_FORMAT,
@@ -231,7 +232,7 @@ def _preview(file_import: FileImport) -> dict[str, Any] | None:
 
 
 def _import_for(request: WorkspaceRequest, import_id: int) -> FileImport:
-    return get_object_or_404(
+    return workspace_object_or_404(
         FileImport.objects.select_related("uploaded_by", "account"),
         pk=import_id,
         workspace=request.membership.workspace,

@@ -198,8 +198,8 @@ def alert_delete(request: WorkspaceRequest, rule_id: int) -> HttpResponse:
     return render(request, "alerts/delete.html", {"rule": rule, "event_count": rule.events.count()})
 
 
-@require_POST
 @workspace_required(Action.MANAGE_KPIS)
+@require_POST
 def alert_test(request: WorkspaceRequest, rule_id: int) -> HttpResponse:
     workspace = request.membership.workspace
     rule = workspace_object_or_404(AlertRule, pk=rule_id, workspace=workspace)

@@ -28,8 +28,8 @@ def _back(request: WorkspaceRequest) -> HttpResponse:
     return redirect(target)
 
 
-@require_POST
 @workspace_required(Action.EDIT_ANNOTATIONS)
+@require_POST
 def annotation_add(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.membership.workspace
     try:
@@ -54,8 +54,8 @@ def annotation_add(request: WorkspaceRequest) -> HttpResponse:
     return _back(request)
 
 
-@require_POST
 @workspace_required(Action.EDIT_ANNOTATIONS)
+@require_POST
 def annotation_remove(request: WorkspaceRequest, annotation_id: int) -> HttpResponse:
     if annotation_delete(workspace=request.membership.workspace, annotation_id=annotation_id):
         messages.success(request, _("Note deleted."))

@@ -63,8 +63,8 @@ def _run_url(name: str, run: ReportRun) -> str:
     return reverse(name, kwargs={"workspace_slug": run.workspace.slug, "run_id": run.pk})
 
 
-@require_POST
 @workspace_required(Action.VIEW)
+@require_POST
 def report_generate(request: WorkspaceRequest, template_id: int) -> HttpResponse:
     workspace = request.membership.workspace
     template = workspace_object_or_404(ReportTemplate, pk=template_id, workspace=workspace)

@@ -150,8 +150,8 @@ def schedule_delete(request: WorkspaceRequest, schedule_id: int) -> HttpResponse
     )
 
 
-@require_POST
 @workspace_required(Action.MANAGE_REPORTS)
+@require_POST
 def schedule_send_now(request: WorkspaceRequest, schedule_id: int) -> HttpResponse:
     workspace = request.membership.workspace
     schedule = workspace_object_or_404(
@@ -190,8 +190,8 @@ def deliveries(request: WorkspaceRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @workspace_required(Action.MANAGE_REPORTS)
+@require_POST
 def delivery_retry(request: WorkspaceRequest, run_id: int) -> HttpResponse:
     run = workspace_object_or_404(ReportRun, pk=run_id, workspace=request.membership.workspace)
     if report_run_retry(run=run):

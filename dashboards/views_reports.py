@@ -262,8 +262,8 @@ def _section_index(request: WorkspaceRequest, template: ReportTemplate) -> int |
     return index
 
 
-@require_POST
 @workspace_required(Action.MANAGE_REPORTS)
+@require_POST
 def section_change(request: WorkspaceRequest, template_id: int) -> HttpResponse:
     workspace = request.membership.workspace
     with transaction.atomic():
@@ -352,8 +352,8 @@ def _section_add(
     return redirect(_edit_url(template, f"section-{position}"))
 
 
-@require_POST
 @workspace_required(Action.MANAGE_REPORTS)
+@require_POST
 def report_duplicate(request: WorkspaceRequest, template_id: int) -> HttpResponse:
     template = _template(request, template_id)
     name = _("Copy of %(name)s") % {"name": template.name}

@@ -405,8 +405,8 @@ def share_create(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "reports/share/form.html", {"form": form})
 
 
-@require_POST
 @workspace_required(Action.MANAGE_REPORTS)
+@require_POST
 def share_revoke(request: WorkspaceRequest, link_id: int) -> HttpResponse:
     workspace = request.membership.workspace
     link = workspace_object_or_404(ShareLink, pk=link_id, workspace=workspace)

@@ -7,6 +7,8 @@ in-process, emails printed to the console. ``DATABASE_URL`` switches to Postgres
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from pathlib import Path
 
@@ -49,7 +51,30 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Platform credentials are encrypted with the first key and decrypted with any of them, so a key
 # can be rotated by putting the new one first. Without a key list, one is derived from SECRET_KEY.
-ENCRYPTION_KEYS = env_list("RAPPORT_ENCRYPTION_KEYS")
+
+
+def _encryption_keys() -> list[str]:
+    """Refuse at start-up, not at the first sync, a key list that is not Fernet keys, repeats a
+    key, or holds a key with too little randomness (all zeros, a repeated pattern)."""
+    keys = env_list("RAPPORT_ENCRYPTION_KEYS")
+    hint = (
+        "RAPPORT_ENCRYPTION_KEYS must hold distinct random Fernet keys (32 url-safe base64 bytes "
+        "each); make one with python3 -c 'import base64, os; "
+        "print(base64.urlsafe_b64encode(os.urandom(32)).decode())'. " + README_HINT
+    )
+    for key in keys:
+        try:
+            raw = base64.urlsafe_b64decode(key.encode())
+        except (ValueError, binascii.Error) as exc:
+            raise ImproperlyConfigured(hint) from exc
+        if len(raw) != 32 or len(set(raw)) < 16:
+            raise ImproperlyConfigured(hint)
+    if len(set(keys)) != len(keys):
+        raise ImproperlyConfigured(hint)
+    return keys
+
+
+ENCRYPTION_KEYS = _encryption_keys()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -3,6 +3,7 @@ and HTTPS is enforced except for the health check."""
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -73,6 +74,48 @@ def test_a_weak_secret_key_stops_the_start(tmp_path: Path, key: str) -> None:
     result = manage("check", tmp_path=tmp_path, SECRET_KEY=key, **PRODUCTION)
     assert result.returncode != 0
     assert "SECRET_KEY must be at least 50 characters" in result.stderr
+
+
+def _fernet_key(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+GOOD_KEY = _fernet_key(os.urandom(32))
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        "not-a-key",
+        _fernet_key(b"short"),
+        _fernet_key(bytes(32)),  # all zeros: a valid Fernet key with no secret in it
+        _fernet_key(b"0123" * 8),
+        f"{GOOD_KEY},{GOOD_KEY}",
+    ],
+    ids=["garbage", "short", "zeros", "pattern", "repeated"],
+)
+def test_a_weak_encryption_key_stops_the_start(tmp_path: Path, keys: str) -> None:
+    result = manage(
+        "check",
+        tmp_path=tmp_path,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        RAPPORT_ENCRYPTION_KEYS=keys,
+        **PRODUCTION,
+    )
+    assert result.returncode != 0
+    assert "RAPPORT_ENCRYPTION_KEYS must hold distinct random Fernet keys" in result.stderr
+
+
+def test_random_encryption_keys_are_accepted(tmp_path: Path) -> None:
+    keys = f"{GOOD_KEY},{_fernet_key(os.urandom(32))}"
+    result = manage(
+        "check",
+        tmp_path=tmp_path,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        RAPPORT_ENCRYPTION_KEYS=keys,
+        **PRODUCTION,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_https_is_enforced_except_for_the_health_check(settings: Any, db: None) -> None:

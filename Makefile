@@ -46,7 +46,7 @@ define serve
 	@echo
 	@echo "==> Rapport is serving at $(LOCAL_URL)/  (Ctrl-C stops it)"
 	@echo
-	@SITE_URL='$(SITE_URL)' exec $(BIN)/gunicorn config.wsgi --bind '$(BIND)' --workers $(WORKERS) \
+	@SITE_URL='$(SITE_URL)' exec $(BIN)/gunicorn -c config/gunicorn.py config.wsgi --bind '$(BIND)' --workers $(WORKERS) \
 		--timeout 120 --access-logfile - --error-logfile - --no-control-socket
 endef
 

@@ -2,7 +2,7 @@
 
 A share link's token is a password in the address (``/s/<token>/``). Django logs the path of
 every 4xx and 5xx response (``django.request``), so the console handler blanks the token out of
-every record. (An access log written by gunicorn is outside Django: see README, Reports.)
+every record. gunicorn's access log goes through ``config/gunicorn.py``, which does the same.
 """
 
 from __future__ import annotations

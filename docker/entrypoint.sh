@@ -74,7 +74,7 @@ web)
     python manage.py migrate --noinput
     python manage.py setup_periodic_tasks
     PYTHON_BIN=python scripts/collectstatic.sh
-    exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers "${WEB_CONCURRENCY:-2}" \
+    exec gunicorn -c config/gunicorn.py config.wsgi --bind 0.0.0.0:8000 --workers "${WEB_CONCURRENCY:-2}" \
         --timeout 120 --access-logfile - --error-logfile - --no-control-socket "$@"
     ;;
 worker)

@@ -2,8 +2,9 @@
 
 Credentials never appear here: the encrypted column is not a form field, and the account list
 only says whether credentials are set. Two-factor secrets neither: devices have no admin page, a
-user's row says only whether two-factor is on, and an action resets it. Fact tables can hold millions of rows, so their pages are
-read-only, use raw id widgets, join what they display and skip the exact total count.
+user's row says only whether two-factor is on, and an action resets it. Fact tables can hold
+millions of rows, so their pages are read-only, use raw id widgets, join what they display and
+skip the exact total count.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.crypto import credentials_decrypt, credentials_encrypt
 
-_SECRET_FIELD = "totp"
+_SECRET_FIELD = "totp"  # noqa: S105 (the JSON key the secret is stored under)
 
 
 class TwoFactorDevice(models.Model):

@@ -60,7 +60,7 @@ def pending_get(request: HttpRequest) -> tuple[User, Pending] | None:
     ):
         pending_clear(request)
         return None
-    return user, pending  # type: ignore[return-value]
+    return user, pending
 
 
 def pending_clear(request: HttpRequest) -> None:

@@ -1,4 +1,5 @@
-"""Rotating the encryption key of credentials and two-factor secrets: a new key first, re-encrypt, drop the old key."""
+"""Rotating the key of credentials and two-factor secrets: a new key first, re-encrypt, drop the
+old key."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
 from connectors.crypto import _fernet
-from connectors.models import SocialAccount, Workspace
+from connectors.models import SocialAccount, User, Workspace
 from connectors.twofactor.models import TwoFactorDevice
 from connectors.twofactor.services import two_factor_enrolment_start
 from tests.factories import SocialAccountFactory, UserFactory
@@ -79,7 +80,7 @@ def test_rotation_re_encrypts_two_factor_secrets_too(
 ) -> None:
 
     keys(OLD)
-    user = UserFactory()
+    user = cast(User, UserFactory())
     device = two_factor_enrolment_start(user=user)
     secret = device.secret
     before = device.secret_encrypted
@@ -97,7 +98,7 @@ def test_rotation_re_encrypts_two_factor_secrets_too(
 def test_two_factor_secrets_no_key_can_read_are_reported(keys: Any, db: None) -> None:
 
     keys(STRANGER)
-    user = UserFactory()
+    user = cast(User, UserFactory())
     device = two_factor_enrolment_start(user=user)
     token = device.secret_encrypted
     keys(NEW)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import segno
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.debug import sensitive_variables
 
 from connectors.twofactor import totp
 
 ISSUER = "Rapport"
 
 
+@sensitive_variables("secret_b32", "uri")
 def enrolment_qr_svg(*, secret_b32: str, account: str, title: str) -> SafeString:
     uri = totp.provisioning_uri(secret_b32, account=account, issuer=ISSUER)
     # segno writes the markup itself from the QR matrix; the only text in it is the title, which

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from connectors.crypto import CredentialsUnreadable, credentials_decrypt, credentials_reencrypt
 from connectors.models import Membership, Role, User
@@ -59,12 +60,14 @@ def two_factor_enrolment_start(*, user: User) -> TwoFactorDevice:
     return device
 
 
+@sensitive_variables("device")
 def _encrypted_new_secret() -> str:
     device = TwoFactorDevice()
     device.secret = totp.secret_generate()
     return device.secret_encrypted
 
 
+@sensitive_variables("key", "code")
 def two_factor_code_check(*, device: TwoFactorDevice, code: str, unix_time: float) -> bool:
     """Is ``code`` a current code of the device not used before? Spends it if so.
 
@@ -85,6 +88,7 @@ def two_factor_code_check(*, device: TwoFactorDevice, code: str, unix_time: floa
     return True
 
 
+@sensitive_variables("code", "device")
 @transaction.atomic
 def two_factor_enable(*, user: User, code: str, unix_time: float) -> list[str]:
     """Confirm the pending device with its first code; returns the recovery codes to show once."""
@@ -130,6 +134,7 @@ def _recovery_code_new() -> str:
     return "-".join(groups)
 
 
+@sensitive_variables("codes", "code")
 @transaction.atomic
 def recovery_codes_regenerate(*, device: TwoFactorDevice) -> list[str]:
     """Replace every recovery code of the device by new ones; the old ones stop working.
@@ -148,6 +153,7 @@ def recovery_codes_regenerate(*, device: TwoFactorDevice) -> list[str]:
     return codes
 
 
+@sensitive_variables("code")
 def recovery_code_use(*, device: TwoFactorDevice, code: str) -> bool:
     """Spend one recovery code: True once per code, False for a wrong or already used one."""
     if len(_recovery_normalised(code)) != _RECOVERY_GROUPS * _RECOVERY_GROUP_LENGTH:
@@ -162,11 +168,18 @@ def recovery_codes_left(*, device: TwoFactorDevice) -> int:
     return device.recovery_codes.filter(used_at__isnull=True).count()
 
 
+def is_authenticator_code(code: str) -> bool:
+    """Digits only: the app's code; anything else is taken for a recovery code."""
+    return "".join(code.split()).isdigit()
+
+
+@sensitive_variables("code")
 def second_factor_check(*, device: TwoFactorDevice, code: str, unix_time: float) -> bool:
-    """The log-in's second step: a current authenticator code, or an unused recovery code."""
-    compact = "".join(code.split())
-    if compact.isdigit():
-        return two_factor_code_check(device=device, code=compact, unix_time=unix_time)
+    """The log-in's second step: a current authenticator code, or an unused recovery code.
+
+    A recovery code accepted here is the place an audit log records "recovery code used"."""
+    if is_authenticator_code(code):
+        return two_factor_code_check(device=device, code=code, unix_time=unix_time)
     return recovery_code_use(device=device, code=code)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.forms import Form
@@ -20,8 +21,9 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from connectors.login_throttle import ThrottledAuthenticationForm
@@ -51,9 +53,11 @@ class LoginView(auth_views.LoginView):
         if throttle.code_locked(user.pk):
             form.add_error(None, _locked_message())
             return self.form_invalid(form)
-        session.pending_start(
-            self.request, user=user, backend=user.backend, next_url=self.get_success_url()
-        )
+        next_url = self.get_success_url()
+        if self.request.user.is_authenticated:
+            # Someone else was signed in here: they are not, while this user gives their code.
+            auth_logout(self.request)
+        session.pending_start(self.request, user=user, backend=user.backend, next_url=next_url)
         return redirect("login_code")
 
 
@@ -67,6 +71,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @sensitive_post_parameters("code")
+@sensitive_variables("code")
 def login_code(request: HttpRequest) -> HttpResponse:
     """The second step: the password was right, the session waits for a code."""
     had_pending = session.PENDING_KEY in request.session
@@ -88,6 +93,19 @@ def login_code(request: HttpRequest) -> HttpResponse:
             session.pending_clear(request)
             auth_login(request, user, backend=pending["backend"])
             session.session_mark_verified(request, device=device)
+            if not services.is_authenticator_code(code):
+                left = services.recovery_codes_left(device=device)
+                messages.warning(
+                    request,
+                    ngettext(
+                        "You logged in with a recovery code: %(left)d left. Make new ones on "
+                        "the Security page if you no longer have your authenticator.",
+                        "You logged in with a recovery code: %(left)d left. Make new ones on "
+                        "the Security page if you no longer have your authenticator.",
+                        left,
+                    )
+                    % {"left": left},
+                )
             return redirect(_safe_next(request, pending["next"]))
         if throttle.code_failed(user.pk):
             return _locked_out(request)
@@ -112,6 +130,7 @@ def _safe_next(request: HttpRequest, url: str) -> str:
 # The Security page ------------------------------------------------------------------------------
 
 
+@sensitive_variables("secret", "pending", "context")
 def _security_page(
     request: HttpRequest,
     *,
@@ -157,6 +176,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @sensitive_post_parameters("code")
+@sensitive_variables("codes")
 def two_factor_enable(request: HttpRequest) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     if services.two_factor_device_confirmed(user=user) is not None:
@@ -185,6 +205,7 @@ def two_factor_enable(request: HttpRequest) -> HttpResponseBase:
     return _security_page(request, enable_form=form, status=400)
 
 
+@sensitive_variables("codes")
 def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
     # Shown in this response only: the codes are not stored in clear anywhere, not even the
     # session, so a reload cannot show them again.
@@ -193,6 +214,7 @@ def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse
     return response
 
 
+@sensitive_variables("value")
 def _confirmed(request: HttpRequest, device: TwoFactorDevice, form: ConfirmForm) -> bool:
     """Is the confirmation the user's password or a current code? Wrong ones count as wrong
     codes, so a borrowed session cannot guess the password here without limit."""
@@ -237,6 +259,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_POST
 @sensitive_post_parameters("codes-confirmation")
+@sensitive_variables("codes")
 def two_factor_recovery_codes(request: HttpRequest) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     device = services.two_factor_device_confirmed(user=user)

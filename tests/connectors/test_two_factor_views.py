@@ -4,6 +4,7 @@ requires it for admins, and the admin site."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -89,6 +90,7 @@ def test_a_recovery_code_signs_in_once(viewer: User, workspace: Workspace) -> No
     first = Client()
     password_step(first, viewer)
     assert first.post(CODE, {"code": codes[0]}).status_code == 302
+    assert "recovery code: 9 left" in first.get(SECURITY).content.decode()
     assert signed_in(first, workspace)
 
     second = Client()
@@ -150,6 +152,16 @@ def test_five_wrong_codes_lock_the_second_step(viewer: User, workspace: Workspac
     again = password_step(client, viewer)
     assert again.status_code == 200 and "Too many wrong codes" in again.content.decode()
     assert client.post(CODE, {"code": right})["Location"] == LOGIN
+    assert not signed_in(client, workspace)
+
+
+def test_whoever_was_signed_in_is_not_while_the_code_is_awaited(
+    viewer: User, admin_member: User, workspace: Workspace
+) -> None:
+    enable(viewer)
+    client = Client()
+    client.force_login(admin_member)
+    assert password_step(client, viewer)["Location"] == CODE
     assert not signed_in(client, workspace)
 
 
@@ -351,3 +363,26 @@ def test_nobody_is_sent_to_enrol_when_the_setting_is_off(
     client = Client()
     client.force_login(admin_member)
     assert signed_in(client, workspace)
+
+
+def test_codes_and_secrets_are_never_logged(viewer: User, caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = Client()
+    client.force_login(viewer)
+    page = client.get(SECURITY).content.decode()
+    match = re.search(r'id="two-factor-key">([A-Z2-7 ]+)<', page)
+    assert match is not None
+    secret = match.group(1).replace(" ", "")
+    key = totp.secret_bytes(secret)
+    wrong = str((int(totp.totp(key, time.time())) + 500_000) % 1_000_000).zfill(6)
+    client.post(reverse("two_factor_enable"), {"code": wrong})  # a 400, logged
+    enabled = client.post(reverse("two_factor_enable"), {"code": totp.totp(key, time.time())})
+    codes = re.findall(r"<code>([a-z2-7-]{14})</code>", enabled.content.decode())
+    client.post("/logout/")
+    second = Client()
+    password_step(second, viewer)
+    second.post(CODE, {"code": codes[0]})
+
+    logged = caplog.text
+    assert secret not in logged
+    assert not any(code in logged for code in codes)

@@ -54,7 +54,7 @@ class TwoFactorMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        if request.path_info.startswith((settings.STATIC_URL or "/static/", "/i18n/")):
+        if request.path_info.startswith(settings.STATIC_URL or "/static/"):
             return None
         device = services.two_factor_device_confirmed(user=user)
         if device is not None:

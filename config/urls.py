@@ -3,15 +3,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import health
-from connectors.login_throttle import ThrottledAuthenticationForm
+from connectors.twofactor import views as two_factor
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    # Before the admin's URLs: its own log-in form would skip the second step.
+    path("admin/login/", two_factor.admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),
+    path("login/", two_factor.LoginView.as_view(), name="login"),
+    path("login/code/", two_factor.login_code, name="login_code"),
+    path("account/security/", two_factor.two_factor, name="two_factor"),
+    path("account/security/enable/", two_factor.two_factor_enable, name="two_factor_enable"),
+    path("account/security/disable/", two_factor.two_factor_disable, name="two_factor_disable"),
     path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
-        name="login",
+        "account/security/recovery-codes/",
+        two_factor.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -1,8 +1,10 @@
 """Django admin for tenants, members, accounts and facts.
 
 Credentials never appear here: the encrypted column is not a form field, and the account list
-only says whether credentials are set. Fact tables can hold millions of rows, so their pages are
-read-only, use raw id widgets, join what they display and skip the exact total count.
+only says whether credentials are set. Two-factor secrets neither: devices have no admin page, a
+user's row says only whether two-factor is on, and an action resets it. Fact tables can hold
+millions of rows, so their pages are read-only, use raw id widgets, join what they display and
+skip the exact total count.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from connectors.models import (
     AccountMetric,
@@ -29,6 +32,8 @@ from connectors.models import (
     User,
     Workspace,
 )
+from connectors.twofactor.models import TwoFactorDevice
+from connectors.twofactor.services import two_factor_reset
 
 
 class MembershipInline(admin.TabularInline):
@@ -86,6 +91,35 @@ class UserAdmin(DjangoUserAdmin):
         (_("Preferences"), {"fields": ("email", "language")}),
     )
     inlines = (UserMembershipInline,)
+    actions = ("reset_two_factor",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # Whether two-factor is on, for the list column, without a query per row.
+        confirmed = TwoFactorDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False)
+        return super().get_queryset(request).annotate(_two_factor=Exists(confirmed))
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return (*super().get_list_display(request), "two_factor_on")
+
+    @admin.display(description=_("two-factor"), boolean=True, ordering="_two_factor")
+    def two_factor_on(self, obj: Any) -> bool:
+        return bool(obj._two_factor)
+
+    @admin.action(description=_("Reset two-factor authentication (lost phone)"))
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = two_factor_reset(users=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "Two-factor authentication reset for %(count)d user: they log in with their "
+                "password and can set it up again.",
+                "Two-factor authentication reset for %(count)d users: they log in with their "
+                "password and can set it up again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Membership)

@@ -374,3 +374,7 @@ class FileImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.status})"
+
+
+# Two-factor models live with the rest of two-factor; imported here so Django registers them.
+from connectors.twofactor.models import RecoveryCode, TwoFactorDevice  # noqa: E402, F401

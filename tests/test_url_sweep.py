@@ -97,6 +97,12 @@ TABLE: dict[str, dict[str, Expected]] = {
     # The site itself ---------------------------------------------------------------------------
     "healthz": everyone(OK),
     "login": everyone(OK),
+    "login_code": everyone(LOGIN),  # no password step in this session: back to the first step
+    "admin_login_redirect": everyone(LOGIN),  # the admin's log-in is the two-step one
+    "two_factor": signed_in(OK),
+    "two_factor_enable": signed_in(NOT_ALLOWED),
+    "two_factor_disable": signed_in(NOT_ALLOWED),
+    "two_factor_recovery_codes": signed_in(NOT_ALLOWED),
     "logout": everyone(NOT_ALLOWED),  # Django's LogoutView takes POST only
     "password_change": signed_in(OK),
     "password_change_done": signed_in(OK),

@@ -1,4 +1,5 @@
-"""Rotating the credentials' encryption key: a new key first, re-encrypt, drop the old key."""
+"""Rotating the key of credentials and two-factor secrets: a new key first, re-encrypt, drop the
+old key."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
 from connectors.crypto import _fernet
-from connectors.models import SocialAccount, Workspace
-from tests.factories import SocialAccountFactory
+from connectors.models import SocialAccount, User, Workspace
+from connectors.twofactor.models import TwoFactorDevice
+from connectors.twofactor.services import two_factor_enrolment_start
+from tests.factories import SocialAccountFactory, UserFactory
 
 OLD, NEW, STRANGER = (Fernet.generate_key().decode() for _ in range(3))
 SECRETS = {"access_token": "token-of-the-page", "refresh_token": "refresh-me"}
@@ -70,3 +73,35 @@ def test_credentials_no_key_can_read_are_reported_and_left_alone(
         call_command("rotate_encryption_keys")
     assert stored(lost) == token  # untouched, so the right key can still be added later
     assert SocialAccount.objects.get(pk=readable.pk).credentials == SECRETS
+
+
+def test_rotation_re_encrypts_two_factor_secrets_too(
+    workspace: Workspace, keys: Any, capsys: Any
+) -> None:
+
+    keys(OLD)
+    user = cast(User, UserFactory())
+    device = two_factor_enrolment_start(user=user)
+    secret = device.secret
+    before = device.secret_encrypted
+
+    keys(NEW, OLD)
+    call_command("rotate_encryption_keys")
+    assert "Re-encrypted the two-factor secrets of 1 user(s)." in capsys.readouterr().out
+    after = TwoFactorDevice.objects.get(pk=device.pk).secret_encrypted
+    assert after != before and secret not in after
+
+    keys(NEW)  # the old key is gone: the secret still reads
+    assert TwoFactorDevice.objects.get(pk=device.pk).secret == secret
+
+
+def test_two_factor_secrets_no_key_can_read_are_reported(keys: Any, db: None) -> None:
+
+    keys(STRANGER)
+    user = cast(User, UserFactory())
+    device = two_factor_enrolment_start(user=user)
+    token = device.secret_encrypted
+    keys(NEW)
+    with pytest.raises(CommandError, match=f"two-factor secrets of user\\(s\\) {user.pk}"):
+        call_command("rotate_encryption_keys")
+    assert TwoFactorDevice.objects.get(pk=device.pk).secret_encrypted == token

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config import health
 from connectors.login_throttle import ThrottledAuthenticationForm
+from connectors.views import passwords
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -16,7 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(),
+        passwords.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(
@@ -32,7 +33,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        passwords.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -139,7 +139,7 @@ def audit_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[s
     return changed
 
 
-def audit_form_changes(form: forms.Form) -> dict[str, Any]:
+def audit_form_changes(form: forms.BaseForm) -> dict[str, Any]:
     """The fields a bound, valid form changed, as ``audit_changes`` stores them (a new object's
     form: every field given a value, from nothing)."""
     changed = form.changed_data
@@ -196,7 +196,7 @@ def audit_record(
     ``changes`` is stored through ``_redact``: keys naming a secret never keep their value.
     """
     if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user  # type: ignore[assignment]
+        actor = request.user
     if isinstance(target, models.Model):
         target = audit_target(target)
     return AuditEvent.objects.create(

@@ -33,14 +33,17 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].choices = [("", _("Every action")), *AUDIT_GROUPS.items()]
-        self.fields["user"].choices = [
+        group = self.fields["group"]
+        user = self.fields["user"]
+        assert isinstance(group, forms.ChoiceField) and isinstance(user, forms.ChoiceField)
+        group.choices = [("", _("Every action")), *AUDIT_GROUPS.items()]
+        user.choices = [
             ("", _("Everyone")),
             *((user.pk, user.get_username()) for user in users),
         ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         start: dt.date | None = cleaned.get("start")
         end: dt.date | None = cleaned.get("end")
         if start and end and end < start:

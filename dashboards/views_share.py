@@ -397,7 +397,7 @@ def share_create(request: WorkspaceRequest) -> HttpResponse:
             changes={
                 "kind": link.kind,
                 "expires_at": link.expires_at,
-                "password_protected": bool(link.password_hash),
+                "protected": bool(link.password_hash),
             },
         )
         # Shown in this response only: the token is not stored anywhere it could be read back.

@@ -86,18 +86,16 @@ def members(request: WorkspaceRequest) -> HttpResponse:
             else:
                 messages.success(request, _("%(name)s is added.") % {"name": name})
             return redirect("connectors:members", workspace_slug=workspace.slug)
+    memberships = list(member_list(workspace=workspace))
     rows = [
         {"membership": membership, "role_form": MemberRoleForm(initial={"role": membership.role})}
-        for membership in member_list(workspace=workspace)
+        for membership in memberships
     ]
+    admin_count = sum(membership.role == Role.ADMIN for membership in memberships)
     return render(
         request,
         "connectors/members.html",
-        {
-            "form": form,
-            "rows": rows,
-            "admin_count": sum(r["membership"].role == Role.ADMIN for r in rows),
-        },
+        {"form": form, "rows": rows, "admin_count": admin_count},
     )
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.http import HttpResponse
 
 from connectors.audit import AuditAction, audit_record
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    def form_valid(self, form: SetPasswordForm) -> HttpResponse:  # type: ignore[override]
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         audit_record(
             action=AuditAction.AUTH_PASSWORD_CHANGED,

@@ -6,6 +6,9 @@ next request, since ``workspace_required`` reads the membership from the databas
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +28,8 @@ from connectors.members import (
 )
 from connectors.models import Membership, Role
 from connectors.permissions import Action
+
+logger = logging.getLogger(__name__)
 
 
 def member_target(membership: Membership) -> AuditTarget:
@@ -67,6 +72,16 @@ def members(request: WorkspaceRequest) -> HttpResponse:
             )
         except MemberError as error:
             form.add_error("email", str(error))
+        except (OSError, smtplib.SMTPException):
+            # member_add rolled the new user back: nothing half-done is left behind.
+            logger.exception("Invitation e-mail to a new member failed")
+            form.add_error(
+                None,
+                _(
+                    "The invitation e-mail could not be sent, so nobody was added. Check the "
+                    "e-mail settings (README, Configuration) and try again."
+                ),
+            )
         else:
             membership = added.membership
             audit_record(
@@ -162,8 +177,21 @@ def member_invite_again(request: WorkspaceRequest, membership_id: int) -> HttpRe
     if user.has_usable_password() or not user.email:
         messages.info(request, _("%(name)s has already chosen a password.") % {"name": user})
     else:
-        member_invitation_send(user=user, workspace=membership.workspace, invited_by=request.user)
-        messages.success(
-            request, _("A new invitation was sent to %(email)s.") % {"email": user.email}
-        )
+        try:
+            member_invitation_send(
+                user=user, workspace=membership.workspace, invited_by=request.user
+            )
+        except (OSError, smtplib.SMTPException):
+            logger.exception("Invitation e-mail to a member failed")
+            messages.error(
+                request,
+                _(
+                    "The invitation e-mail could not be sent. Check the e-mail settings "
+                    "(README, Configuration) and try again."
+                ),
+            )
+        else:
+            messages.success(
+                request, _("A new invitation was sent to %(email)s.") % {"email": user.email}
+            )
     return redirect("connectors:members", workspace_slug=membership.workspace.slug)

@@ -19,6 +19,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.files import File
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -112,6 +113,9 @@ def _json_safe(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, models.Model):
         return str(value)
+    if isinstance(value, File):
+        # A file (an uploaded logo): its name only; iterating would read its content.
+        return value.name or ""
     if isinstance(value, Mapping):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, Iterable) and not isinstance(value, bytes):

@@ -86,7 +86,7 @@ def test_an_unknown_address_is_invited_and_the_link_sets_a_password_then_logs_in
     (message,) = mail.outbox
     assert message.to == ["new.person@client.example"]
     assert "Acme" in message.subject
-    link = re.search(r"https://rapport\.example\.com(/password/reset/\S+/)", message.body)
+    link = re.search(r"https://rapport\.example\.com(/password/reset/\S+/)", str(message.body))
     assert link, message.body
     assert "new.person@client.example" in message.body  # the user name to log in with
     assert events("member.added")[0].changes["invited"] is True

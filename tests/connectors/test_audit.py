@@ -676,3 +676,36 @@ def test_a_logo_change_keeps_the_file_names_not_the_content(
 
     event = AuditEvent.objects.get(action=AuditAction.WORKSPACE_SETTINGS_CHANGED)
     assert event.changes == {"logo": ["", "logo.png"]}  # the form names every logo so
+
+
+def test_kpis_edited_and_deleted_in_the_django_admin_are_recorded(
+    world: World, django_user_model: Any
+) -> None:
+    staff = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+    client = client_for(staff)
+    AuditEvent.objects.all().delete()
+    Goal.objects.all().delete()  # a goal keeps its KPI from being deleted
+    change = reverse("admin:reporting_kpidefinition_change", args=[world.kpi.pk])
+
+    response = client.post(
+        change,
+        {
+            **KPI_FORM,
+            "formula": "reach",
+            "versions-TOTAL_FORMS": "0",
+            "versions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client.post(
+        reverse("admin:reporting_kpidefinition_delete", args=[world.kpi.pk]), {"post": "yes"}
+    )
+
+    recorded = [
+        (e.action, e.workspace, e.actor, e.changes)
+        for e in AuditEvent.objects.exclude(action__startswith="auth.").order_by("pk")
+    ]
+    assert recorded == [
+        ("kpi.updated", world.workspace, staff, {"formula": ["impressions", "reach"]}),
+        ("kpi.deleted", world.workspace, staff, {}),
+    ]

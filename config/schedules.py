@@ -94,4 +94,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         why="Renders and emails each report schedule that is due, once per period.",
         expire_seconds=240,
     ),
+    # Daily at 03:45 UTC, a quiet hour clear of the demo top-up: one DELETE of the events past
+    # RAPPORT_AUDIT_RETENTION_DAYS. A dropped run only keeps events one more day.
+    Schedule(
+        name="Prune the audit log",
+        task="connectors.audit_prune",
+        crontab=Crontab(minute="45", hour="3"),
+        why="Deletes audit log events older than RAPPORT_AUDIT_RETENTION_DAYS.",
+        expire_seconds=6 * 3600,
+    ),
 )

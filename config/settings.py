@@ -294,6 +294,11 @@ SYNC_RAW_RESPONSES_KEEP = env_int("RAPPORT_SYNC_RAW_RESPONSES_KEEP", 5)
 # File imports: refuse files past these bounds with a clear message, before parsing them.
 IMPORT_MAX_MB = env_int("RAPPORT_IMPORT_MAX_MB", 20)
 IMPORT_MAX_ROWS = env_int("RAPPORT_IMPORT_MAX_ROWS", 200_000)
+# Audit log: events older than this many days are deleted every night (README, Roles and
+# permissions).
+AUDIT_RETENTION_DAYS = env_int("RAPPORT_AUDIT_RETENTION_DAYS", 365)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(f"RAPPORT_AUDIT_RETENTION_DAYS must be at least 1. {README_HINT}")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

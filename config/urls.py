@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config import health
 from connectors.twofactor import views as two_factor
+from connectors.views import passwords
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -23,7 +24,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(),
+        passwords.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(
@@ -39,7 +40,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        passwords.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

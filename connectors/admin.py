@@ -15,13 +15,16 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from connectors.audit import AuditAction, AuditTarget, actor_label, audit_record
 from connectors.models import (
     AccountMetric,
+    AuditEvent,
     Membership,
     Post,
     PostMetric,
@@ -34,6 +37,75 @@ from connectors.models import (
 )
 from connectors.twofactor.models import TwoFactorDevice
 from connectors.twofactor.services import two_factor_reset
+
+
+def _member_target(membership: Membership) -> AuditTarget:
+    return AuditTarget(
+        type="user", id=str(membership.user_id), label=actor_label(membership.user)[:255]
+    )
+
+
+def membership_saved_audit(
+    request: HttpRequest, membership: Membership, *, created: bool, previous_role: str | None
+) -> None:
+    """Record a membership saved in the admin: added, or its role changed (a change of user or
+    workspace is a removal from the old pair and an addition to the new one)."""
+    if created:
+        audit_record(
+            action=AuditAction.MEMBER_ADDED,
+            workspace=membership.workspace,
+            request=request,
+            target=_member_target(membership),
+            changes={"role": [None, membership.role], "via": "admin"},
+        )
+    elif previous_role != membership.role:
+        audit_record(
+            action=AuditAction.MEMBER_ROLE_CHANGED,
+            workspace=membership.workspace,
+            request=request,
+            target=_member_target(membership),
+            changes={"role": [previous_role, membership.role], "via": "admin"},
+        )
+
+
+def membership_removed_audit(request: HttpRequest, membership: Membership) -> None:
+    audit_record(
+        action=AuditAction.MEMBER_REMOVED,
+        workspace=membership.workspace,
+        request=request,
+        target=_member_target(membership),
+        changes={"role": [membership.role, None], "via": "admin"},
+    )
+
+
+class MembershipAuditMixin:
+    """Memberships edited inline (on a workspace or a user) go to the audit log too."""
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)  # type: ignore[misc]
+            return
+        deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
+        removed = {
+            m.pk: Membership.objects.select_related("user", "workspace").get(pk=m.pk)
+            for m in deleted
+        }
+        before = {
+            f.instance.pk: f.initial.get("role")
+            for f in formset.forms
+            if f.instance.pk and f not in formset.deleted_forms
+        }
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        for membership in removed.values():
+            membership_removed_audit(request, membership)
+        for membership in formset.new_objects:
+            membership_saved_audit(request, membership, created=True, previous_role=None)
+        for membership, _fields in formset.changed_objects:
+            membership_saved_audit(
+                request, membership, created=False, previous_role=before.get(membership.pk)
+            )
 
 
 class MembershipInline(admin.TabularInline):
@@ -58,7 +130,7 @@ class UserMembershipInline(MembershipInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(MembershipAuditMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "timezone", "language", "is_demo", "account_count")
     list_filter = ("is_demo", "language")
     search_fields = ("name", "slug")
@@ -79,7 +151,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(MembershipAuditMixin, DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "language", "is_staff")
     list_filter = ("is_staff", "is_superuser", "is_active", "language")
     fieldsets = (
@@ -129,6 +201,36 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email", "workspace__name")
     autocomplete_fields = ("user", "workspace")
     list_select_related = ("user", "workspace")
+
+    def save_model(
+        self, request: HttpRequest, obj: Membership, form: ModelForm, change: bool
+    ) -> None:
+        previous = (
+            Membership.objects.select_related("workspace", "user").filter(pk=obj.pk).first()
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+        if previous is not None and (
+            previous.workspace_id != obj.workspace_id or previous.user_id != obj.user_id
+        ):
+            membership_removed_audit(request, previous)
+            previous = None
+        membership_saved_audit(
+            request,
+            obj,
+            created=previous is None,
+            previous_role=previous.role if previous else None,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        membership_removed_audit(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset.select_related("user", "workspace"):
+            membership_removed_audit(request, membership)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(SocialAccount)
@@ -286,3 +388,29 @@ class RawResponseAdmin(SyncReadOnlyAdmin):
             '<pre style="white-space: pre-wrap">{}</pre>',
             json.dumps(obj.body, indent=2, ensure_ascii=False, sort_keys=True),
         )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit log is append-only: the admin shows it and never edits or deletes it (the
+    nightly prune deletes what is past the retention)."""
+
+    list_display = (
+        "created_at",
+        "workspace",
+        "actor_label",
+        "action",
+        "target_label",
+        "ip_address",
+    )
+    list_filter = ("action", "workspace")
+    search_fields = ("actor_label", "target_label", "action", "ip_address")
+    list_select_related = ("workspace",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-pk")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -16,6 +16,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from connectors.audit import AuditAction, AuditTarget, audit_record
+from connectors.audit_signals import account_for
+
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
 
@@ -64,6 +67,21 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         except forms.ValidationError:
             if username:
                 login_failed(username)
+                if login_failures(username) == MAX_FAILURES:
+                    self._locked_out(username)
             raise
         login_succeeded(username)
         return cleaned
+
+    def _locked_out(self, username: str) -> None:
+        # Recorded once, at the failure that starts the lock-out, not at each refused attempt.
+        user = account_for(username)
+        audit_record(
+            action=AuditAction.AUTH_LOCKED_OUT,
+            workspace=None,
+            request=self.request,
+            actor=user,
+            target=AuditTarget(
+                type="user", id=str(user.pk) if user else "", label=username.strip()[:150]
+            ),
+        )

@@ -376,5 +376,43 @@ class FileImport(models.Model):
         return f"{self.original_name} ({self.status})"
 
 
+class AuditEvent(models.Model):
+    """One security-relevant or admin action: who did what to which object, from where.
+
+    Append-only: written by ``connectors.audit.audit_record`` only, never edited, deleted only
+    by the retention prune. Labels are snapshots taken when the event happened, so the log stays
+    readable after the actor or the target is deleted. ``action`` is a key of
+    ``connectors.audit.AuditAction`` (no ``choices``: adding an action needs no migration).
+    """
+
+    # Null for installation-wide events (log-ins, password changes), which belong to no workspace.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    actor_label = models.CharField(_("who"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=48)
+    target_type = models.CharField(_("target type"), max_length=48, blank=True)
+    target_id = models.CharField(_("target id"), max_length=64, blank=True)
+    target_label = models.CharField(_("target"), max_length=255, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        # The log page lists one workspace's events newest first; the members' installation-wide
+        # events are found through their actor.
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"], name="audit_workspace_created"),
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
 # Two-factor models live with the rest of two-factor; imported here so Django registers them.
 from connectors.twofactor.models import RecoveryCode, TwoFactorDevice  # noqa: E402, F401

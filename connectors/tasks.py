@@ -9,8 +9,10 @@ from __future__ import annotations
 import random
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.db import OperationalError
 
+from connectors.audit import audit_prune
 from connectors.base import AuthError, ConnectorError, RateLimited, TransientError
 from connectors.demo import demo_workspaces_topup
 from connectors.sync import SyncRetry, account_sync, accounts_sync_dispatch
@@ -103,3 +105,13 @@ def accounts_sync_dispatch_task() -> int:
     tick queues nothing twice.
     """
     return len(accounts_sync_dispatch())
+
+
+@shared_task(name="connectors.audit_prune", autoretry_for=(OperationalError,), max_retries=3)
+def audit_prune_task() -> int:
+    """Delete audit events older than RAPPORT_AUDIT_RETENTION_DAYS.
+
+    Idempotent: the cutoff only moves forward, so a doubled or late run deletes nothing twice.
+    Returns how many events went (for the worker log).
+    """
+    return audit_prune(older_than_days=settings.AUDIT_RETENTION_DAYS)

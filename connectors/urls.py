@@ -6,7 +6,7 @@ redirect URIs registered with them; the workspace travels in the OAuth state ins
 
 from django.urls import path
 
-from connectors.views import accounts, connect, export, imports, workspace
+from connectors.views import accounts, audit_log, connect, export, imports, members, workspace
 
 app_name = "connectors"
 
@@ -33,4 +33,22 @@ urlpatterns = [
     path(f"{_W}export/", export.export, name="export"),
     path(f"{_W}settings/", workspace.workspace_settings, name="workspace_settings"),
     path(f"{_W}settings/logo/", workspace.workspace_logo, name="workspace_logo"),
+    path(f"{_W}settings/members/", members.members, name="members"),
+    path(
+        f"{_W}settings/members/<int:membership_id>/role/",
+        members.member_role,
+        name="member_role",
+    ),
+    path(
+        f"{_W}settings/members/<int:membership_id>/remove/",
+        members.member_remove_confirm,
+        name="member_remove",
+    ),
+    path(
+        f"{_W}settings/members/<int:membership_id>/invite/",
+        members.member_invite_again,
+        name="member_invite",
+    ),
+    path(f"{_W}settings/audit/", audit_log.audit_log, name="audit_log"),
+    path(f"{_W}settings/audit/export/", audit_log.audit_log_export, name="audit_log_export"),
 ]

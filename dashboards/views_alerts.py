@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
+from connectors.audit import AuditAction, audit_form_changes, audit_record, audit_target
 from connectors.permissions import Action, role_can
 from connectors.scoping import workspace_object_or_404
 from dashboards.forms_alerts import AlertRuleForm
@@ -166,7 +167,17 @@ def _edit(request: WorkspaceRequest, rule: AlertRule | None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if rule is None:
             form.instance.created_by = request.user
+        changes = audit_form_changes(form)
         saved = form.save()
+        audit_record(
+            action=AuditAction.ALERT_RULE_CREATED
+            if rule is None
+            else AuditAction.ALERT_RULE_UPDATED,
+            workspace=workspace,
+            request=request,
+            target=saved,
+            changes=changes,
+        )
         messages.success(request, _("The alert “%(name)s” is saved.") % {"name": saved.name})
         return redirect("alerts:list", workspace_slug=workspace.slug)
     return render(
@@ -192,7 +203,14 @@ def alert_delete(request: WorkspaceRequest, rule_id: int) -> HttpResponse:
     workspace = request.membership.workspace
     rule = workspace_object_or_404(AlertRule, pk=rule_id, workspace=workspace)
     if request.method == "POST":
+        target = audit_target(rule)
         rule.delete()
+        audit_record(
+            action=AuditAction.ALERT_RULE_DELETED,
+            workspace=workspace,
+            request=request,
+            target=target,
+        )
         messages.success(request, _("The alert “%(name)s” is deleted.") % {"name": rule.name})
         return redirect("alerts:list", workspace_slug=workspace.slug)
     return render(request, "alerts/delete.html", {"rule": rule, "event_count": rule.events.count()})

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connectors.access import WorkspaceRequest, workspace_required
+from connectors.audit import AuditAction, audit_changes, audit_record, audit_snapshot, audit_target
 from connectors.metrics import METRICS
 from connectors.models import Workspace
 from connectors.permissions import Action
@@ -33,6 +34,18 @@ from reporting.kpis.services import kpi_create, kpi_update
 from reporting.models import Goal, KpiAggregation, KpiDefinition
 
 LIBRARY_DAYS = 28
+# What the audit log keeps of a goal's or a KPI's change.
+GOAL_FIELDS = ("name", "kpi", "account", "period_kind", "start", "end", "target")
+KPI_FIELDS = (
+    "name_en",
+    "name_fr",
+    "description_en",
+    "description_fr",
+    "formula",
+    "unit",
+    "direction",
+    "aggregation",
+)
 
 
 def _today(workspace: Workspace) -> dt.date:
@@ -101,16 +114,24 @@ def _goal_form_page(request: WorkspaceRequest, goal: Goal | None) -> HttpRespons
             "end": data["end"],
             "target": data["target"],
         }
+        before = audit_snapshot(goal, GOAL_FIELDS) if goal else {}
         try:
             if goal is None:
-                goal_create(workspace=workspace, created_by=request.user, **values)
+                saved = goal_create(workspace=workspace, created_by=request.user, **values)
                 messages.success(request, _("The goal was created."))
             else:
-                goal_update(goal=goal, **values)
+                saved = goal_update(goal=goal, **values)
                 messages.success(request, _("The goal was saved."))
         except ValidationError as error:
             form_error_from(form, error)
         else:
+            audit_record(
+                action=AuditAction.GOAL_CREATED if goal is None else AuditAction.GOAL_UPDATED,
+                workspace=workspace,
+                request=request,
+                target=saved,
+                changes=audit_changes(before, audit_snapshot(saved, GOAL_FIELDS)),
+            )
             return redirect("kpis:goals", workspace_slug=workspace.slug)
     return render(request, "goals/form.html", {"form": form, "goal": goal, "today": today})
 
@@ -136,7 +157,14 @@ def goal_edit(request: WorkspaceRequest, goal_id: int) -> HttpResponse:
 def goal_remove(request: WorkspaceRequest, goal_id: int) -> HttpResponse:
     goal = _goal_or_404(request, goal_id)
     if request.method == "POST":
+        target = audit_target(goal)
         goal_delete(goal=goal)
+        audit_record(
+            action=AuditAction.GOAL_DELETED,
+            workspace=request.membership.workspace,
+            request=request,
+            target=target,
+        )
         messages.success(request, _("The goal was deleted."))
         return redirect("kpis:goals", workspace_slug=request.membership.workspace.slug)
     return render(request, "goals/delete.html", {"goal": goal})
@@ -212,6 +240,7 @@ def _kpi_form_page(request: WorkspaceRequest, kpi: KpiDefinition | None) -> Http
             checked = form.formula_metrics()
         else:
             data = {k: v for k, v in form.cleaned_data.items() if k != "key"}
+            before = audit_snapshot(kpi, KPI_FIELDS) if kpi else {}
             try:
                 if kpi is None:
                     saved = kpi_create(
@@ -227,6 +256,13 @@ def _kpi_form_page(request: WorkspaceRequest, kpi: KpiDefinition | None) -> Http
             except ValidationError as error:
                 form_error_from(form, error)
             else:
+                audit_record(
+                    action=AuditAction.KPI_CREATED if kpi is None else AuditAction.KPI_UPDATED,
+                    workspace=workspace,
+                    request=request,
+                    target=audit_target(saved, f"{saved.name_en} ({saved.key})"),
+                    changes=audit_changes(before, audit_snapshot(saved, KPI_FIELDS)),
+                )
                 return redirect("kpis:kpi_detail", workspace_slug=workspace.slug, key=saved.key)
     return render(
         request,

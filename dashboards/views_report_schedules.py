@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
+from connectors.audit import AuditAction, audit_form_changes, audit_record, audit_target
 from connectors.permissions import Action
 from connectors.scoping import workspace_object_or_404
 from dashboards.forms_report_schedules import WEEKDAYS, ReportScheduleForm
@@ -110,7 +111,17 @@ def _edit(request: WorkspaceRequest, schedule: ReportSchedule | None) -> HttpRes
     if request.method == "POST" and form.is_valid():
         if schedule is None:
             form.instance.created_by = request.user
+        changes = audit_form_changes(form)
         saved = form.save()
+        audit_record(
+            action=AuditAction.REPORT_SCHEDULE_CREATED
+            if schedule is None
+            else AuditAction.REPORT_SCHEDULE_UPDATED,
+            workspace=workspace,
+            request=request,
+            target=audit_target(saved, saved.template.name),
+            changes=changes,
+        )
         messages.success(
             request, _("The schedule of “%(name)s” is saved.") % {"name": saved.template.name}
         )
@@ -138,7 +149,14 @@ def schedule_delete(request: WorkspaceRequest, schedule_id: int) -> HttpResponse
         ReportSchedule.objects.select_related("template"), pk=schedule_id, workspace=workspace
     )
     if request.method == "POST":
+        target = audit_target(schedule, schedule.template.name)
         schedule.delete()  # its runs stay in the archive (the run's schedule is set to null)
+        audit_record(
+            action=AuditAction.REPORT_SCHEDULE_DELETED,
+            workspace=workspace,
+            request=request,
+            target=target,
+        )
         messages.success(
             request, _("The schedule of “%(name)s” is deleted.") % {"name": schedule.template.name}
         )
@@ -220,6 +238,12 @@ def review(request: WorkspaceRequest, run_id: int) -> HttpResponse:
                 # Sent as shown: an edited commentary must be rendered before it is approved.
                 messages.warning(request, _("Save and re-render the draft before approving it."))
             elif report_run_approve(run=run, user=request.user):
+                audit_record(
+                    action=AuditAction.REPORT_RUN_APPROVED,
+                    workspace=workspace,
+                    request=request,
+                    target=run,
+                )
                 messages.success(request, _("Approved: the report is being sent."))
                 return redirect("report_schedules:deliveries", workspace_slug=workspace.slug)
             else:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
+from connectors.audit import AuditAction, audit_form_changes, audit_record, audit_target
 from connectors.permissions import Action, role_can
 from connectors.scoping import workspace_object_or_404
 from dashboards.forms_reports import (
@@ -224,7 +225,15 @@ def report_new(request: WorkspaceRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         form.instance.created_by = request.user
+        changes = audit_form_changes(form)
         saved = form.save()
+        audit_record(
+            action=AuditAction.REPORT_TEMPLATE_CREATED,
+            workspace=workspace,
+            request=request,
+            target=saved,
+            changes=changes,
+        )
         messages.success(
             request,
             _("The report “%(name)s” is created. Now choose its sections, in order.")
@@ -242,7 +251,16 @@ def report_edit(request: WorkspaceRequest, template_id: int) -> HttpResponse:
     form = ReportTemplateForm(request.POST, instance=template, workspace=template.workspace)
     if not form.is_valid():
         return _builder(request, _template(request, template_id), form=form)
+    changes = audit_form_changes(form)
     saved = form.save()
+    if changes:
+        audit_record(
+            action=AuditAction.REPORT_TEMPLATE_UPDATED,
+            workspace=saved.workspace,
+            request=request,
+            target=saved,
+            changes=changes,
+        )
     messages.success(request, _("The report “%(name)s” is saved.") % {"name": saved.name})
     return redirect(_edit_url(saved))
 
@@ -311,7 +329,19 @@ def section_change(request: WorkspaceRequest, template_id: int) -> HttpResponse:
             messages.success(request, _("The section is saved."))
         template.sections = sections
         template.save(update_fields=["sections", "updated_at"])
+        _sections_audit(request, template, operation)
     return redirect(_edit_url(template, anchor))
+
+
+def _sections_audit(request: WorkspaceRequest, template: ReportTemplate, operation: str) -> None:
+    # The sections are a long JSON list: the log says what was done to them, not the whole list.
+    audit_record(
+        action=AuditAction.REPORT_TEMPLATE_UPDATED,
+        workspace=template.workspace,
+        request=request,
+        target=template,
+        changes={"sections": operation},
+    )
 
 
 def _section_add(
@@ -344,6 +374,7 @@ def _section_add(
     sections.insert(position, form.section)
     template.sections = sections
     template.save(update_fields=["sections", "updated_at"])
+    _sections_audit(request, template, "add")
     messages.success(
         request,
         _("The section “%(label)s” is added.")
@@ -373,6 +404,13 @@ def report_duplicate(request: WorkspaceRequest, template_id: int) -> HttpRespons
         language=template.language,
         created_by=request.user,
     )
+    audit_record(
+        action=AuditAction.REPORT_TEMPLATE_CREATED,
+        workspace=copy.workspace,
+        request=request,
+        target=copy,
+        changes={"copied_from": template.name},
+    )
     messages.success(request, _("“%(name)s” is ready to edit.") % {"name": copy.name})
     return redirect(_edit_url(copy))
 
@@ -381,7 +419,14 @@ def report_duplicate(request: WorkspaceRequest, template_id: int) -> HttpRespons
 def report_delete(request: WorkspaceRequest, template_id: int) -> HttpResponse:
     template = _template(request, template_id)
     if request.method == "POST":
+        target = audit_target(template)
         template.delete()
+        audit_record(
+            action=AuditAction.REPORT_TEMPLATE_DELETED,
+            workspace=template.workspace,
+            request=request,
+            target=target,
+        )
         messages.success(request, _("The report “%(name)s” is deleted.") % {"name": template.name})
         return redirect("reports:list", workspace_slug=template.workspace.slug)
     context = {

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
+from connectors.audit import AuditAction, audit_record, audit_target
 from connectors.models import SocialAccount, Workspace
 from connectors.permissions import Action
 from connectors.scoping import workspace_object_or_404
@@ -388,6 +389,18 @@ def share_create(request: WorkspaceRequest) -> HttpResponse:
             created_by=request.user,
             label=data.get("label", ""),
         )
+        # The log names the link by its label, never by its token or the token's prefix.
+        audit_record(
+            action=AuditAction.SHARE_LINK_CREATED,
+            workspace=workspace,
+            request=request,
+            target=audit_target(link, link.label or str(link.get_kind_display())),
+            changes={
+                "kind": link.kind,
+                "expires_at": link.expires_at,
+                "protected": bool(link.password_hash),
+            },
+        )
         # Shown in this response only: the token is not stored anywhere it could be read back.
         url = settings.SITE_URL + reverse("share:open", args=[token])
         response = render(
@@ -411,5 +424,11 @@ def share_revoke(request: WorkspaceRequest, link_id: int) -> HttpResponse:
     workspace = request.membership.workspace
     link = workspace_object_or_404(ShareLink, pk=link_id, workspace=workspace)
     share_link_revoke(link=link)
+    audit_record(
+        action=AuditAction.SHARE_LINK_REVOKED,
+        workspace=workspace,
+        request=request,
+        target=audit_target(link, link.label or str(link.get_kind_display())),
+    )
     messages.success(request, _("The link is revoked: it no longer opens anything."))
     return redirect("share:manage", workspace_slug=workspace.slug)

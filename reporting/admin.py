@@ -11,10 +11,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from connectors.audit import AuditAction, audit_changes, audit_record, audit_snapshot, audit_target
 from connectors.models import User
 from reporting.kpis.services import kpi_version_sync
 from reporting.models import KpiDefinition, KpiVersion
@@ -82,9 +84,34 @@ class KpiDefinitionAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: KpiDefinition, form: ModelForm, change: bool
     ) -> None:
         user = request.user if isinstance(request.user, User) else None
+        before = {field: form.initial.get(field) for field in form.changed_data} if change else {}
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             kpi_version_sync(kpi=obj, created_by=user)
+            audit_record(
+                action=AuditAction.KPI_UPDATED if change else AuditAction.KPI_CREATED,
+                workspace=obj.workspace,
+                request=request,
+                target=obj,
+                changes=audit_changes(before, audit_snapshot(obj, form.changed_data)),
+            )
+
+    def delete_model(self, request: HttpRequest, obj: KpiDefinition) -> None:
+        target, workspace = audit_target(obj), obj.workspace
+        super().delete_model(request, obj)
+        audit_record(
+            action=AuditAction.KPI_DELETED, workspace=workspace, request=request, target=target
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[KpiDefinition]) -> None:
+        for kpi in queryset.select_related("workspace"):
+            audit_record(
+                action=AuditAction.KPI_DELETED,
+                workspace=kpi.workspace,
+                request=request,
+                target=kpi,
+            )
+        super().delete_queryset(request, queryset)
 
 
 # Report models have their own admin module; imported here so the admin site registers them.

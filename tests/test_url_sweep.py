@@ -133,6 +133,12 @@ TABLE: dict[str, dict[str, Expected]] = {
     "connectors:export": member(ANALYST_UP),
     "connectors:workspace_settings": member(ADMIN_ONLY),
     "connectors:workspace_logo": member(EVERY_ROLE),
+    "connectors:members": member(ADMIN_ONLY),
+    "connectors:member_role": member(ADMIN_ONLY, NOT_ALLOWED),
+    "connectors:member_remove": member(ADMIN_ONLY),  # asks first; removes on POST
+    "connectors:member_invite": member(ADMIN_ONLY, NOT_ALLOWED),
+    "connectors:audit_log": member(ADMIN_ONLY),
+    "connectors:audit_log_export": member(ADMIN_ONLY),
     # Goals, KPIs, alerts ----------------------------------------------------------------------
     "kpis:goals": member(EVERY_ROLE),
     "kpis:goal_new": member(ADMIN_ONLY),
@@ -321,6 +327,7 @@ def _tenant(slug: str) -> Tenant:
         "run_id": run.pk,
         "schedule_id": schedule.pk,
         "link_id": link.pk,
+        "membership_id": workspace.memberships.get(role=Role.VIEWER).pk,
         "platform": Platform.INSTAGRAM.value,
         "pending_id": "0123456789abcdef",
         "uidb64": "MQ",
@@ -452,6 +459,7 @@ OBJECT_KWARGS = {
     "run_id",
     "schedule_id",
     "link_id",
+    "membership_id",
 }
 # platform_dashboard takes a platform, not an object: it is not in this sweep.
 OBJECT_PATTERNS = sorted(

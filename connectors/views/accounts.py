@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
+from connectors.audit import AuditAction, audit_record, audit_target
 from connectors.demo.profiles import PROFILES_BY_EXTERNAL_ID
 from connectors.models import (
     AccountMetric,
@@ -250,6 +251,12 @@ def account_sync(request: WorkspaceRequest, account_id: int) -> HttpResponse:
         messages.info(request, _("A sync of %(name)s is already under way.") % {"name": name})
     else:
         run = sync_run_request(account=account, trigger=SyncTrigger.MANUAL)
+        audit_record(
+            action=AuditAction.ACCOUNT_SYNC_REQUESTED,
+            workspace=request.membership.workspace,
+            request=request,
+            target=account,
+        )
         run.refresh_from_db()
         if run.status in (SyncStatus.QUEUED, SyncStatus.RUNNING):
             messages.success(
@@ -270,7 +277,14 @@ def account_sync(request: WorkspaceRequest, account_id: int) -> HttpResponse:
 @require_POST
 def account_pause(request: WorkspaceRequest, account_id: int) -> HttpResponse:
     account = _account_for_action(request, account_id)
-    SocialAccount.objects.filter(pk=account.pk).update(status=AccountStatus.PAUSED)
+    if SocialAccount.objects.filter(pk=account.pk).update(status=AccountStatus.PAUSED):
+        audit_record(
+            action=AuditAction.ACCOUNT_PAUSED,
+            workspace=request.membership.workspace,
+            request=request,
+            target=account,
+            changes={"status": [account.status, AccountStatus.PAUSED]},
+        )
     messages.success(
         request,
         _("%(name)s is paused: scheduled syncs skip it until you resume it.")
@@ -283,9 +297,16 @@ def account_pause(request: WorkspaceRequest, account_id: int) -> HttpResponse:
 @require_POST
 def account_resume(request: WorkspaceRequest, account_id: int) -> HttpResponse:
     account = _account_for_action(request, account_id)
-    SocialAccount.objects.filter(pk=account.pk, status=AccountStatus.PAUSED).update(
+    if SocialAccount.objects.filter(pk=account.pk, status=AccountStatus.PAUSED).update(
         status=AccountStatus.ACTIVE
-    )
+    ):
+        audit_record(
+            action=AuditAction.ACCOUNT_RESUMED,
+            workspace=request.membership.workspace,
+            request=request,
+            target=account,
+            changes={"status": [AccountStatus.PAUSED, AccountStatus.ACTIVE]},
+        )
     messages.success(
         request,
         _("%(name)s is active again: the next scheduled sync includes it.")
@@ -299,7 +320,14 @@ def account_remove(request: WorkspaceRequest, account_id: int) -> HttpResponse:
     account = _account_for_action(request, account_id)
     if request.method == "POST":
         name = account.display_name
+        target = audit_target(account)
         account.delete()
+        audit_record(
+            action=AuditAction.ACCOUNT_REMOVED,
+            workspace=request.membership.workspace,
+            request=request,
+            target=target,
+        )
         messages.success(request, _("%(name)s and all its data were removed.") % {"name": name})
         return redirect("connectors:accounts", workspace_slug=request.membership.workspace.slug)
     counts = SocialAccount.objects.filter(pk=account.pk).aggregate(

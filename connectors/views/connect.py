@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
+from connectors.audit import AuditAction, audit_record
 from connectors.base import ConnectorError, DiscoveredAccount
 from connectors.forms import ConnectPickForm
 from connectors.models import SocialAccount, User, Workspace
@@ -226,6 +227,17 @@ def connect_choose(request: WorkspaceRequest, pending_id: str) -> HttpResponse:
                 platform=pending.platform,
                 accounts=[a for a in pending.accounts if a.external_id in chosen],
             )
+            for account in saved:
+                # Credentials are never part of the event; only which account and how.
+                audit_record(
+                    action=AuditAction.ACCOUNT_REAUTH
+                    if account.external_id in existing
+                    else AuditAction.ACCOUNT_CONNECTED,
+                    workspace=workspace,
+                    request=request,
+                    target=account,
+                    changes={"platform": account.platform},
+                )
             connect_pending_drop(session=request.session, pending_id=pending_id)
             messages.success(
                 request,

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
+from connectors.audit import AuditAction, audit_record, audit_target
 from connectors.forms import ColumnMappingForm, ImportOptionsForm, ImportUploadForm
 from connectors.metrics import METRICS
 from connectors.models import FileImport, ImportStatus, Platform, PostFormat
@@ -296,6 +297,13 @@ def import_confirm(request: WorkspaceRequest, import_id: int) -> HttpResponse:
     except ImportStateError as exc:
         messages.info(request, str(exc))
     else:
+        audit_record(
+            action=AuditAction.IMPORT_CONFIRMED,
+            workspace=request.membership.workspace,
+            request=request,
+            target=audit_target(result, result.original_name),
+            changes={"status": result.status, "account": result.account},
+        )
         # Success needs no message: the page it lands on says what was imported.
         if result.status != ImportStatus.IMPORTED:
             messages.error(request, _("Nothing was imported: %(error)s") % {"error": result.error})

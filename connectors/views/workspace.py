@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from connectors.access import WorkspaceRequest, workspace_required
+from connectors.audit import AuditAction, audit_form_changes, audit_record
 from connectors.forms_workspace import WorkspaceSettingsForm
 from connectors.permissions import Action
 from connectors.versioning import workspace_data_changed
@@ -23,6 +24,7 @@ def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
         instance=workspace,
     )
     if request.method == "POST" and form.is_valid():
+        changes = audit_form_changes(form)
         saved = form.save(commit=False)
         if form.cleaned_data.get("remove_logo") and "logo" not in request.FILES:
             saved.logo = None
@@ -31,6 +33,14 @@ def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
             saved.logo.storage.delete(old_logo)
         # The timezone moves every day boundary: computed panels must be computed again.
         workspace_data_changed(workspace_id=saved.pk)
+        if changes:
+            audit_record(
+                action=AuditAction.WORKSPACE_SETTINGS_CHANGED,
+                workspace=saved,
+                request=request,
+                target=saved,
+                changes=changes,
+            )
         messages.success(request, _("The workspace settings are saved."))
         return redirect("connectors:workspace_settings", workspace_slug=saved.slug)
     return render(request, "connectors/workspace_settings.html", {"form": form})

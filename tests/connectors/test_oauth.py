@@ -16,7 +16,15 @@ from django.urls import reverse
 
 from connectors import oauth
 from connectors.base import AuthError, DiscoveredAccount, OAuthSpec
-from connectors.models import AccountStatus, Role, SocialAccount, SyncTrigger, User, Workspace
+from connectors.models import (
+    AccountStatus,
+    AuditEvent,
+    Role,
+    SocialAccount,
+    SyncTrigger,
+    User,
+    Workspace,
+)
 from tests.factories import PASSWORD, SocialAccountFactory
 
 SITE = "https://rapport.example.com"
@@ -106,6 +114,10 @@ def sync_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
 def admin_client(client: Client, admin_member: User) -> Client:
     client.login(username=admin_member.username, password=PASSWORD)
     return client
+
+
+def account_admin(workspace: Workspace) -> User:
+    return User.objects.get(memberships__workspace=workspace, memberships__role=Role.ADMIN)
 
 
 def start(client: Client, platform: str = "x", workspace: str = "acme") -> dict[str, list[str]]:
@@ -200,6 +212,14 @@ def test_connect_exchanges_code_and_picked_accounts_are_saved_encrypted(
     stored = SocialAccount.objects.values_list("credentials_encrypted", flat=True).get()
     assert TOKEN not in stored and "refresh-456" not in stored
     assert sync_requests == [(account.pk, SyncTrigger.CONNECT)]
+    # The audit log says who connected which account, and never keeps a token.
+    event = AuditEvent.objects.get(action="account.connected")
+    assert (event.target_id, event.workspace, event.actor) == (
+        str(account.pk),
+        workspace,
+        account_admin(workspace),
+    )
+    assert TOKEN not in json.dumps(event.changes) and "refresh-456" not in json.dumps(event.changes)
     # The picker is single use.
     assert admin_client.get(choose_url).status_code == 302
     assert (
@@ -232,6 +252,9 @@ def test_reconnect_updates_the_existing_account_and_keeps_its_timezone(
     assert existing.credentials == {"access_token": "other-token"}
     assert SocialAccount.objects.count() == 1
     assert sync_requests == [(existing.pk, SyncTrigger.CONNECT)]
+    event = AuditEvent.objects.get(action__startswith="account.")
+    assert (event.action, event.target_id) == ("account.reauth", str(existing.pk))
+    assert "other-token" not in json.dumps([event.changes, event.target_label])
 
 
 def test_picking_nothing_is_refused(admin_client: Client, fake_x: type[FakeX]) -> None:

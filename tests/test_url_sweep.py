@@ -127,6 +127,7 @@ TABLE: dict[str, dict[str, Expected]] = {
     "connectors:export": member(ANALYST_UP),
     "connectors:workspace_settings": member(ADMIN_ONLY),
     "connectors:workspace_logo": member(EVERY_ROLE),
+    "system:page": member(ADMIN_ONLY),
     # Goals, KPIs, alerts ----------------------------------------------------------------------
     "kpis:goals": member(EVERY_ROLE),
     "kpis:goal_new": member(ADMIN_ONLY),

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 from config.log_filters import SHARE_TOKEN
@@ -34,6 +35,9 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{8,128}")
 REQUEST_ID_HEADER = "X-Request-ID"
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Extras not worth a log line: Django attaches the whole request object to django.request
+# records (its method and path are in the message already).
+_DROPPED = {"request"}
 
 
 def log_context_update(**values: Any) -> None:
@@ -41,8 +45,11 @@ def log_context_update(**values: Any) -> None:
     LOG_CONTEXT.set({**(LOG_CONTEXT.get() or {}), **values})
 
 
-def log_context_clear() -> None:
+def log_context_clear(**_: Any) -> None:
     LOG_CONTEXT.set(None)
+
+
+request_finished.connect(log_context_clear, dispatch_uid="rapport_log_context_clear")
 
 
 def request_id_for(header: str | None) -> str:
@@ -84,15 +91,18 @@ class JsonFormatter(logging.Formatter):
             if getattr(record, key, None) is not None:
                 entry[key] = getattr(record, key)
         for key, value in vars(record).items():
-            if key not in _RECORD_ATTRIBUTES and key not in entry:
-                entry[key] = _redact(value) if isinstance(value, str) else value
+            if key not in _RECORD_ATTRIBUTES and key not in entry and key not in _DROPPED:
+                entry[key] = value
         if record.exc_info:
-            entry["exception"] = _redact(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str, ensure_ascii=False)
+            entry["exception"] = self.formatException(record.exc_info)
+        # Redacted last, over the whole line: a token can hide in any value (an extra's repr,
+        # an exception's message), and its characters never need escaping in JSON.
+        return _redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 class TextFormatter(logging.Formatter):
-    """The plain format, with the request or task id appended when there is one."""
+    """The plain format, with the request or task id appended when there is one, and share
+    tokens blanked out of the whole text, traceback included."""
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -101,7 +111,10 @@ class TextFormatter(logging.Formatter):
             for key in ("request_id", "task_id")
             if getattr(record, key, None) is not None
         ]
-        return f"{line} [{' '.join(tags)}]" if tags else line
+        if tags:
+            line = f"{line} [{' '.join(tags)}]"
+        # The filter redacts the message; this catches a token in an exception's traceback.
+        return _redact(line)
 
 
 class RequestIdMiddleware:
@@ -115,11 +128,10 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = LOG_CONTEXT.set({"request_id": request_id})
-        try:
-            response = self.get_response(request)
-        finally:
-            LOG_CONTEXT.reset(token)
+        # Not reset on the way out: Django logs a 4xx or 5xx response ("Not Found: …") after
+        # the middleware has returned. ``request_finished`` clears it once the response is sent.
+        LOG_CONTEXT.set({"request_id": request_id})
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
 

@@ -109,7 +109,7 @@ migrate: venv ## Apply database migrations and upsert the periodic schedules
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_periodic_tasks
 
-backup: venv ## Write $(BACKUP_DIR)/rapport-DATE.tar.gz: database, uploaded files, manifest (no keys)
+backup: venv ## Write backups/rapport-DATE.tar.gz (BACKUP_DIR=…): database, files, manifest; no keys
 	@scripts/ensure-system-packages.sh --best-effort $(if $(DATABASE_URL),$(POSTGRES_CLIENT_PACKAGE),)
 	$(PY) manage.py backup --directory '$(BACKUP_DIR)'
 

@@ -70,6 +70,9 @@ class SystemStatus:
 
 
 def _ago(moment: dt.datetime) -> str:
+    # timesince says "0 minutes" under a minute.
+    if timezone.now() - moment < dt.timedelta(minutes=1):
+        return _("less than a minute")
     return timesince(moment, timezone.now())
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 import redis
 
 from config.background import broker_state_forget
@@ -86,3 +89,26 @@ def point_celery_at(url: str) -> None:
     app._pool = None  # type: ignore[attr-defined]
     app.amqp._producer_pool = None  # type: ignore[attr-defined]
     broker_state_forget()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def broker(settings: Any, private_redis: PrivateRedis) -> Iterator[PrivateRedis]:
+    previous = (app.conf.broker_url, app.conf.task_always_eager)
+    settings.CELERY_BROKER_URL = private_redis.url
+    app.conf.task_always_eager = False
+    point_celery_at(private_redis.url)
+    try:
+        yield private_redis
+    finally:
+        app.conf.task_always_eager = previous[1]
+        point_celery_at(previous[0])

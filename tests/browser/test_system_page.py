@@ -57,6 +57,7 @@ def test_system_page_with_redis_up_then_down(
 
     log_in(page, live_server.url, "demo-admin", "demo-admin-2026")
     page.goto(f"{live_server.url}/w/demo/settings/")
+    screenshot(page, "workspace-settings-system-link")
     page.get_by_role("link", name="System: background work").click()
     expect(page.get_by_role("heading", name="System", exact=True)).to_be_visible()
     expect(page.locator(".check--ok")).to_have_count(4)

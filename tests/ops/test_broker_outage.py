@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -33,7 +30,7 @@ from connectors.tasks import demo_topup
 from reporting.report_models import ReportRun, ReportTemplate, RunStatus
 from tests.factories import MembershipFactory, SocialAccountFactory, UserFactory
 from tests.ops.private_redis import PrivateRedis, point_celery_at
-from tests.test_celery_worker import CELERY, ROOT, tail, worker_database_url
+from tests.ops.worker import tail, worker_start, worker_stop
 
 pytestmark = pytest.mark.worker
 TIMEOUT_SECONDS = 60
@@ -45,34 +42,6 @@ def worker_log() -> Iterator[IO[str]]:
 
     with tempfile.TemporaryFile("w+") as log:
         yield log
-
-
-def start_worker(broker_url: str, log: IO[str]) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": worker_database_url(),
-        "CELERY_BROKER_URL": broker_url,
-        "LOG_FORMAT": "json",
-        "PYTHONUNBUFFERED": "1",
-    }
-    return subprocess.Popen(
-        [
-            str(CELERY),
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            f"--hostname=rapport-outage-{uuid.uuid4().hex[:8]}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def timed_get(client: Client, url: str) -> tuple[int, str, float]:
@@ -143,7 +112,7 @@ def test_redis_stopped_then_back(
     status, body, _ = timed_get(client, overview)
     assert status == 200 and "Background work is paused" not in body
 
-    worker = start_worker(broker.url, worker_log)
+    worker = worker_start(broker_url=broker.url, log=worker_log, LOG_FORMAT="json")
     try:
         deadline = time.monotonic() + TIMEOUT_SECONDS
         while time.monotonic() < deadline:
@@ -154,14 +123,9 @@ def test_redis_stopped_then_back(
         else:
             pytest.fail(f"The queued top-up did not run:\n{tail(worker_log)}")
         body = client.get(reverse("system:page", args=["demo"])).content.decode()
-        assert "1 worker answering (rapport-outage-" in body
+        assert "1 worker answering (rapport-ops-" in body
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        worker_stop(worker)
 
     # The worker logged one JSON object per line, its task's records with the task's name and id.
     worker_log.seek(0)

@@ -221,7 +221,8 @@ DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 6 * 3600)
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, reading as empty while Redis is away (config/cache.py).
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "rapport",
             "TIMEOUT": DASHBOARD_CACHE_SECONDS,

@@ -9,6 +9,8 @@
 #   PYTEST_ARGS          extra pytest arguments, e.g. PYTEST_ARGS="-x -k sync"
 #   RAPPORT_CHROMIUM     a Chromium of your own; the `chromium` package is then not installed
 #   SKIP_SYSTEM_PACKAGES set to anything to skip apt entirely
+#   BACKUP_DIR           where `make backup` writes its archives (backups)
+#   FILE, FORCE          `make restore FILE=backups/rapport-….tar.gz [FORCE=1]`
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -30,10 +32,14 @@ export VENV PYTHON TEST_DATABASE_URL RAPPORT_TEST_REDIS_URL
 
 # Run time: WeasyPrint needs Pango and fonts (Symbola draws the emoji of post texts); chart
 # images in PDFs need Chromium (Kaleido).
-# Tests add poppler (PDF pages to PNG) and gettext (translations).
 CHROMIUM_PACKAGE := $(if $(RAPPORT_CHROMIUM),,chromium)
 RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-symbola $(CHROMIUM_PACKAGE)
-TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils gettext
+# Backups need the PostgreSQL client programs of the server's major version (15 in compose).
+POSTGRES_CLIENT_PACKAGE ?= postgresql-client-15
+# Tests add poppler (PDF pages to PNG), gettext (translations), the PostgreSQL client (backup
+# round trip) and redis-server (a private Redis the broker-outage test stops and starts).
+TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils gettext $(POSTGRES_CLIENT_PACKAGE) redis-server
+BACKUP_DIR ?= backups
 
 # IPv6 addresses need brackets in a bind address and a URL; 0.0.0.0 is not somewhere to browse to.
 BIND := $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)):$(PORT)
@@ -60,7 +66,7 @@ define require_broker
 endef
 
 .PHONY: help demo run install venv static worker beat migrate shell messages lint fmt typecheck bench \
-	check-migrations services test pytest clean
+	check-migrations services test pytest clean backup restore
 
 help: ## List the targets
 	@echo "Usage: make TARGET [HOST=… PORT=… PYTEST_ARGS=…]"
@@ -102,6 +108,15 @@ beat: venv ## Run Celery beat, the scheduler: exactly one per installation
 migrate: venv ## Apply database migrations and upsert the periodic schedules
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_periodic_tasks
+
+backup: venv ## Write backups/rapport-DATE.tar.gz (BACKUP_DIR=…): database, files, manifest; no keys
+	@scripts/ensure-system-packages.sh --best-effort $(if $(DATABASE_URL),$(POSTGRES_CLIENT_PACKAGE),)
+	$(PY) manage.py backup --directory '$(BACKUP_DIR)'
+
+restore: venv ## Restore FILE=… into an empty database and data folder (FORCE=1 replaces them)
+	@if [ -z '$(FILE)' ]; then echo "error: say which archive: make restore FILE=backups/rapport-….tar.gz" >&2; exit 2; fi
+	@scripts/ensure-system-packages.sh --best-effort $(if $(DATABASE_URL),$(POSTGRES_CLIENT_PACKAGE),)
+	$(PY) manage.py restore '$(FILE)' $(if $(FORCE),--force,)
 
 shell: venv ## Open a Django shell
 	$(PY) manage.py shell

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "connectors.context_processors.workspaces",
+                "connectors.context_processors.background_work",
             ],
         },
     },
@@ -222,7 +224,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 900)
 # A task unacknowledged past the visibility timeout is handed to another worker; keeping the hard
 # time limit well below it means a slow task is killed before it can run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 4,
+    # A broker host that does not answer (not one that refuses) must not hang a web request
+    # that queues a task: give up connecting after 2 s (config/background.py, task_send).
+    "socket_connect_timeout": 2,
+}
+# Sending a task to a broker that is down: two quick retries, then the caller is told.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
@@ -236,7 +250,8 @@ DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 6 * 3600)
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, reading as empty while Redis is away (config/cache.py).
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "rapport",
             "TIMEOUT": DASHBOARD_CACHE_SECONDS,
@@ -251,16 +266,32 @@ else:
         }
     }
 
+# LOG_FORMAT=json writes one JSON object per line (for a log collector); text is for people.
+# Both carry the request id or task id of the record (config/logs.py, README, Logs).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(
+        f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}. {README_HINT}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"share_tokens": {"()": "config.log_filters.RedactShareTokens"}},
+    "formatters": {
+        "text": {
+            "()": "config.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "filters": {
+        "share_tokens": {"()": "config.log_filters.RedactShareTokens"},
+        "context": {"()": "config.logs.ContextFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["share_tokens"],
+            "formatter": LOG_FORMAT,
+            "filters": ["share_tokens", "context"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

@@ -58,6 +58,7 @@ urlpatterns = [
     path("", include("dashboards.urls_content")),
     path("", include("dashboards.urls_posts")),
     path("", include("dashboards.urls_health")),
+    path("", include("dashboards.urls_system")),
     path("", include("dashboards.urls_reports")),
     path("", include("dashboards.urls_report_schedules")),
     path("", include("dashboards.urls_share")),

@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.background import task_send
 from connectors.access import WorkspaceRequest, workspace_required
 from connectors.models import Platform
 from connectors.permissions import Action, role_can
@@ -82,8 +83,19 @@ def report_generate(request: WorkspaceRequest, template_id: int) -> HttpResponse
             end=form.cleaned_data.get("end"),
         )
         run_id = run.pk
+        sent: list[bool] = []
         # The worker must find the row: enqueue once it is committed.
-        transaction.on_commit(lambda: run_render.delay(run_id))
+        transaction.on_commit(lambda: sent.append(task_send(run_render, run_id)))
+    if sent == [False]:
+        # The run stays queued in the database; the dispatcher sends it again once the queue
+        # is back (dashboards.reports.delivery._on_demand_runs_recover).
+        messages.warning(
+            request,
+            _(
+                "The task queue is unreachable right now: the report is recorded and will be "
+                "made once background work is back."
+            ),
+        )
     return redirect(_run_url("reports:run", run))
 
 

@@ -139,6 +139,7 @@ TABLE: dict[str, dict[str, Expected]] = {
     "connectors:member_invite": member(ADMIN_ONLY, NOT_ALLOWED),
     "connectors:audit_log": member(ADMIN_ONLY),
     "connectors:audit_log_export": member(ADMIN_ONLY),
+    "system:page": member(ADMIN_ONLY),
     # Goals, KPIs, alerts ----------------------------------------------------------------------
     "kpis:goals": member(EVERY_ROLE),
     "kpis:goal_new": member(ADMIN_ONLY),

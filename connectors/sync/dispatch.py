@@ -167,7 +167,27 @@ def sync_run_request(
 
 
 def sync_run_enqueue(*, run: SyncRun) -> None:
+    transaction.on_commit(partial(_sync_run_send, run.pk))
+
+
+def _sync_run_send(run_id: int) -> None:
+    """Send the run's task; when the broker is unreachable, end the run with a plain reason.
+
+    Failing it at once (rather than leaving it queued) frees the account: its "Sync now" works
+    again as soon as the queue is back, and the schedule syncs it as usual, since a run that
+    never started does not count as an attempt."""
     # Imported here: the task module imports the sync services, which would make a cycle.
+    from config.background import task_send
     from connectors.tasks import account_sync_task
 
-    transaction.on_commit(partial(account_sync_task.delay, run.pk))
+    if task_send(account_sync_task, run_id):
+        return
+    run = SyncRun.objects.select_related("account__workspace").get(pk=run_id)
+    with translation.override(run.account.workspace.language):
+        error = _(
+            "The task queue is unreachable, so this sync could not start. Nothing was changed: "
+            "try again once background work is back; scheduled syncs resume by themselves."
+        )
+    SyncRun.objects.filter(pk=run_id, status=SyncStatus.QUEUED, started_at__isnull=True).update(
+        status=SyncStatus.FAILED, finished_at=timezone.now(), error=error
+    )

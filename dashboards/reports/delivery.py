@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.background import task_send
 from connectors.models import User
 from dashboards.reports import services
 from dashboards.reports.build import period_label, workspace_today
@@ -66,17 +67,19 @@ class DispatchResult:
     recovered: int  # runs handed out again after their worker was lost
 
 
+# A message that cannot be sent (the broker is down) leaves its run queued or sending in the
+# database: ``report_runs_recover`` sends it again once the run's lease has run out.
 def _enqueue_process(run_id: int) -> None:
     # Imported here: the task module imports these services.
     from dashboards.reports.schedule_tasks import schedule_run
 
-    transaction.on_commit(partial(schedule_run.delay, run_id))
+    transaction.on_commit(partial(task_send, schedule_run, run_id))
 
 
 def _enqueue_send(run_id: int) -> None:
     from dashboards.reports.schedule_tasks import schedule_send
 
-    transaction.on_commit(partial(schedule_send.delay, run_id))
+    transaction.on_commit(partial(task_send, schedule_send, run_id))
 
 
 def report_schedules_dispatch(*, now: dt.datetime | None = None) -> DispatchResult:
@@ -189,14 +192,14 @@ def _on_demand_runs_recover(*, stale: dt.datetime) -> int:
     )
     count = 0
     for run_id in list(lost):
-        transaction.on_commit(partial(run_render.delay, run_id))
+        transaction.on_commit(partial(task_send, run_render, run_id))
         count += 1
     stuck = on_demand.filter(status=RunStatus.RENDERING).filter(
         Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True, created_at__lt=stale)
     )
     for run_id in list(stuck.values_list("pk", flat=True)):
         if stuck.filter(pk=run_id).update(status=RunStatus.QUEUED, claimed_at=None, progress=0):
-            transaction.on_commit(partial(run_render.delay, run_id))
+            transaction.on_commit(partial(task_send, run_render, run_id))
             count += 1
     return count
 

@@ -38,7 +38,8 @@ from connectors.models import (
 )
 from connectors.tasks import account_sync_task, accounts_sync_dispatch_task
 from tests.factories import SocialAccountFactory, WorkspaceFactory
-from tests.test_celery_worker import CELERY, REDIS_URL, ROOT, tail, worker_database_url
+from tests.processes import CELERY, REDIS_URL, ROOT, worker_database_url
+from tests.test_celery_worker import tail
 
 pytestmark = pytest.mark.worker
 

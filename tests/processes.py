@@ -9,7 +9,10 @@ tail is printed when a test fails.
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -178,3 +181,99 @@ def wait_for(
             logs = "\n".join(p.tail() for p in processes)
             pytest.fail(f"Waited {timeout:.0f} s for {what} in vain.\n{logs}")
         time.sleep(every)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def postgres_bindir() -> Path | None:
+    """The newest Postgres server binaries installed (Debian keeps them out of PATH)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PrivatePostgres:
+    """A Postgres cluster of the test's own, on its own port, that it may restart at will (the
+    machine's shared one must never be). Postgres refuses to run as root: as root, the cluster
+    belongs to the ``postgres`` account, and its commands run through ``runuser``."""
+
+    def __init__(self) -> None:
+        bindir = postgres_bindir()
+        if bindir is None:
+            pytest.skip("No Postgres server binaries (initdb, pg_ctl) on this machine.")
+        self.bindir = bindir
+        self.as_owner: list[str] = []
+        self.root = Path(tempfile.mkdtemp(prefix="rapport-pg-"))
+        if os.geteuid() == 0:
+            runuser = shutil.which("runuser")
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                owner = None
+            if runuser is None or owner is None:
+                pytest.skip("Running as root without runuser or a postgres account.")
+            self.as_owner = [runuser, "-u", "postgres", "--"]
+            os.chown(self.root, owner.pw_uid, owner.pw_gid)
+        self.data = self.root / "data"
+        self.port = free_port()
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "postgres.log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+
+    def _run(self, program: str, *args: str) -> None:
+        # Output to a file, not a pipe: the server pg_ctl starts would hold a pipe open for ever.
+        with tempfile.TemporaryFile("w+") as output:
+            result = subprocess.run(
+                [*self.as_owner, str(self.bindir / program), *args],
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=120,
+                check=False,
+            )
+            output.seek(0)
+            if result.returncode != 0:
+                pytest.fail(f"{program} failed:\n{output.read()}\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        log = self.root / "postgres.log"
+        lines = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
+        return "--- postgres log ---\n" + "\n".join(lines)
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def createdb(self, name: str) -> str:
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return self.url(name)
+
+    def restart(self) -> None:
+        """A fast restart: every open connection is cut, as by an upgrade or a crash recovery."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+
+    def destroy(self) -> None:
+        pg_ctl = str(self.bindir / "pg_ctl")
+        subprocess.run(
+            [*self.as_owner, pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+            check=False,
+        )
+        shutil.rmtree(self.root, ignore_errors=True)

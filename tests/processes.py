@@ -72,7 +72,8 @@ def broker_purge(url: str) -> None:
     with app.connection_for_write(url) as conn:
         conn.ensure_connection(max_retries=1)
         app.control.purge(connection=conn)
-        client = conn.default_channel.client
+        # kombu's Redis channel keeps them under these keys (not in the StdChannel type).
+        client = getattr(conn.default_channel, "client")  # noqa: B009
         client.delete("unacked", "unacked_index", "unacked_mutex")
 
 

@@ -50,6 +50,7 @@ pytestmark = pytest.mark.worker
 
 RECIPIENTS = ["ana@example.com", "bruno@example.com"]
 DISPATCHED = f"Task {schedules_dispatch.name}["
+TICK = "Send scheduled reports (every second, for this test)"
 
 
 class Inbox:
@@ -89,7 +90,8 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 def due_schedule(workspace: Workspace) -> ReportSchedule:
-    """A weekly schedule whose moment was two minutes ago: due now, for the next three days."""
+    """A weekly schedule whose moment was two minutes ago (the workspace is on UTC): due now,
+    and for the next three days."""
     due = timezone.now().astimezone(dt.UTC).replace(second=0, microsecond=0)
     due -= dt.timedelta(minutes=2)
     template = ReportTemplate.objects.get(workspace=workspace, key="weekly")
@@ -108,15 +110,25 @@ def due_schedule(workspace: Workspace) -> ReportSchedule:
     return schedule
 
 
-def dispatches(worker: Process) -> int:
-    return worker.log_text().count(DISPATCHED) // 2  # "received" and "succeeded"
+def dispatches(workers: list[Process]) -> int:
+    # Each dispatch logs "received" and "succeeded".
+    return sum(worker.log_text().count(DISPATCHED) for worker in workers) // 2
 
 
-def more_dispatches(worker: Process, *, than: int, beats: list[Process], count: int = 2) -> None:
+def sent_by(beat: Process) -> int:
+    return beat.log_text().count(f"Sending due task {TICK}")
+
+
+def more_dispatches(workers: list[Process], *, beats: list[Process], count: int = 2) -> None:
+    """Wait for ``count`` more dispatches run by the workers, each beat having sent some."""
+    than, sent = dispatches(workers), [sent_by(beat) for beat in beats]
     wait_for(
         f"{count} more dispatches from beat",
-        lambda: dispatches(worker) >= than + count,
-        processes=[worker, *beats],
+        lambda: (
+            dispatches(workers) >= than + count
+            and all(sent_by(beat) > before for beat, before in zip(beats, sent, strict=True))
+        ),
+        processes=[*workers, *beats],
         timeout=30,
     )
 
@@ -144,11 +156,13 @@ def test_beat_killed_in_the_window_or_doubled_sends_each_report_once(
     mailbox, port = inbox
     every_second = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.SECONDS)
     PeriodicTask.objects.create(
-        name="Send scheduled reports (every second, for this test)",
+        name=TICK,
         task=schedules_dispatch.name,
         interval=every_second,
     )
-    first = due_schedule(WorkspaceFactory.create(slug="beat-killed", name="Beat Killed Co"))
+    first = due_schedule(
+        WorkspaceFactory.create(slug="beat-killed", name="Beat Killed Co", timezone="UTC")
+    )
     env = {
         "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
@@ -167,21 +181,25 @@ def test_beat_killed_in_the_window_or_doubled_sends_each_report_once(
             processes.append(worker)
             beat = celery_beat(env, name="first beat")
             processes.append(beat)
-            more_dispatches(worker, than=0, beats=[beat])
+            more_dispatches([worker], beats=[beat])
             beat.kill()  # inside the window: the schedule is due for three more days
             restarted = celery_beat(env, name="restarted beat")
             processes.append(restarted)
-            more_dispatches(worker, than=dispatches(worker), beats=[restarted])
+            more_dispatches([worker], beats=[restarted])
             sent_once(first, mailbox, worker)
-            more_dispatches(worker, than=dispatches(worker), beats=[restarted])
+            more_dispatches([worker], beats=[restarted])
             sent_once(first, mailbox, worker)  # still once, after more ticks
 
-            # A second beat started by mistake next to the first: twice the ticks, one report.
+            # A second beat started by mistake next to the first, and a second worker, so that
+            # the doubled ticks' dispatches also run at the same time: still one report.
             doubled = celery_beat(env, name="second beat")
-            processes.append(doubled)
-            second = due_schedule(WorkspaceFactory.create(slug="two-beats", name="Two Beats Co"))
+            other = celery_worker(env, name="second worker")
+            processes += [doubled, other]
+            second = due_schedule(
+                WorkspaceFactory.create(slug="two-beats", name="Two Beats Co", timezone="UTC")
+            )
             sent_once(second, mailbox, worker)
-            more_dispatches(worker, than=dispatches(worker), beats=[restarted, doubled], count=4)
+            more_dispatches([worker, other], beats=[restarted, doubled], count=4)
             sent_once(second, mailbox, worker)
             sent_once(first, mailbox, worker)
         finally:

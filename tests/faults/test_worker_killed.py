@@ -141,6 +141,7 @@ def test_worker_killed_mid_sync_redelivers_and_loses_or_doubles_nothing(
             )
             run.refresh_from_db()
             assert run.status == SyncStatus.RUNNING and run.attempts == 1
+            assert "/youtubeAnalytics/v2/reports" in StallingGoogle.requests_seen
             assert killed.sync_cursor.claimed_by == str(run.pk)
             first.kill()
             killed_at = time.monotonic()

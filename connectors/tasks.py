@@ -16,8 +16,8 @@ from connectors.base import AuthError, ConnectorError, RateLimited, TransientErr
 from connectors.demo import demo_workspaces_topup
 from connectors.sync import SyncRetry, account_sync, accounts_sync_dispatch
 
-# Retries of one sync run. The longest wait stays far below the broker's visibility timeout
-# (CELERY_BROKER_TRANSPORT_OPTIONS): a message delayed past it would be delivered twice.
+# Retries of one sync run. The longest wait plus the time limit stays below the broker's
+# visibility timeout (retry_wait_max): a message delayed past it would be delivered twice.
 SYNC_MAX_RETRIES = 5
 RETRY_BACKOFF_BASE_SECONDS = 30.0
 RETRY_WAIT_MAX_SECONDS = 600.0

@@ -3,6 +3,7 @@ import os
 from typing import Any
 
 from celery import Celery, signals
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -57,3 +58,49 @@ def _heartbeat_stop(**_: Any) -> None:
             worker_heartbeat_remove(hostname=_heartbeat.hostname)
         except Exception:  # the broker is away: the entry goes stale and is shown as such
             logging.getLogger(__name__).info("Heartbeat entry left for %s", _heartbeat.hostname)
+
+
+def task_time_limits(celery_app: Celery) -> dict[str, tuple[float | None, float | None]]:
+    """Each registered task's (soft, hard) time limit in seconds, its own or the global one."""
+    conf = celery_app.conf
+    return {
+        name: (
+            task.soft_time_limit or conf.task_soft_time_limit,
+            task.time_limit or conf.task_time_limit,
+        )
+        for name, task in celery_app.tasks.items()
+        if not name.startswith("celery.")
+    }
+
+
+def time_limits_check(celery_app: Celery) -> None:
+    """Refuse a hard time limit at or above the broker's visibility timeout, global or per task.
+
+    Redis hands an unacknowledged message to another worker once the visibility timeout has
+    passed: a task still running then would run twice. Its hard limit kills it before that.
+    """
+    visibility = (celery_app.conf.broker_transport_options or {}).get("visibility_timeout")
+    if visibility is None:
+        return
+    too_long = {
+        name: hard
+        for name, (_soft, hard) in task_time_limits(celery_app).items()
+        if hard is None or hard >= visibility
+    }
+    if too_long:
+        listed = ", ".join(f"{name} ({hard} s)" for name, hard in sorted(too_long.items()))
+        raise ImproperlyConfigured(
+            f"These tasks' hard time limits are not below the broker's visibility timeout "
+            f"({visibility} s), so they could run twice: {listed}. Lower the task's time_limit "
+            f"or raise CELERY_BROKER_VISIBILITY_TIMEOUT (README.md, Configuration)."
+        )
+
+
+@signals.worker_init.connect
+def _refuse_unsafe_time_limits(**kwargs: Any) -> None:
+    # Sent once every task module is imported. Celery logs and swallows a signal handler's
+    # exception, so leaving takes SystemExit: a worker that could run a task twice must not start.
+    try:
+        time_limits_check(app)
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"The worker refuses to start: {exc}") from exc

@@ -222,10 +222,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 900)
-# A task unacknowledged past the visibility timeout is handed to another worker; keeping the hard
-# time limit well below it means a slow task is killed before it can run twice.
+# A task unacknowledged past the visibility timeout is handed to another worker (that is how a
+# task whose worker was killed runs again); keeping every hard time limit below it means a slow
+# task is killed before it can run twice. config/celery.py checks the per-task limits too.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_BROKER_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT * 4
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 4,
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
     # A broker host that does not answer (not one that refuses) must not hang a web request
     # that queues a task: give up connecting after 2 s (config/background.py, task_send).
     "socket_connect_timeout": 2,
@@ -240,8 +244,19 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
-if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
-    raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must stay below the visibility timeout.")
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_SOFT_TIME_LIMIT ({CELERY_TASK_SOFT_TIME_LIMIT}) must be above 0 and below "
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}), so a task can stop cleanly before "
+        f"it is killed. {README_HINT}"
+    )
+if CELERY_BROKER_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}) must stay below the broker's "
+        f"visibility timeout (CELERY_BROKER_VISIBILITY_TIMEOUT, {CELERY_BROKER_VISIBILITY_TIMEOUT})"
+        f", or a slow task is handed to a second worker while the first still runs it. "
+        f"{README_HINT}"
+    )
 
 # Computed dashboard panels are cached, keyed on the workspace's data version (README,
 # Performance). Without CACHE_URL each web process keeps its own small in-memory cache.

@@ -17,8 +17,8 @@ from connectors.base import AuthError, ConnectorError, RateLimited, TransientErr
 from connectors.demo import demo_workspaces_topup
 from connectors.sync import SyncRetry, account_sync, accounts_sync_dispatch
 
-# Retries of one sync run. The longest wait stays far below the broker's visibility timeout
-# (CELERY_BROKER_TRANSPORT_OPTIONS): a message delayed past it would be delivered twice.
+# Retries of one sync run. The longest wait plus the time limit stays below the broker's
+# visibility timeout (retry_wait_max): a message delayed past it would be delivered twice.
 SYNC_MAX_RETRIES = 5
 RETRY_BACKOFF_BASE_SECONDS = 30.0
 RETRY_WAIT_MAX_SECONDS = 600.0
@@ -43,6 +43,14 @@ def demo_topup() -> dict[str, int]:
     }
 
 
+def retry_wait_max() -> float:
+    """The longest countdown of a retry: ``RETRY_WAIT_MAX_SECONDS``, or less when the broker's
+    visibility timeout is short. A worker holds a retried message unacknowledged while it waits
+    and then runs it; past the visibility timeout Redis would hand it to a second worker."""
+    budget = settings.CELERY_BROKER_VISIBILITY_TIMEOUT - settings.CELERY_TASK_TIME_LIMIT - 1
+    return float(max(0, min(RETRY_WAIT_MAX_SECONDS, budget)))
+
+
 def sync_retry_countdown(
     error: ConnectorError, *, retries: int, rng: random.Random | None = None
 ) -> float | None:
@@ -52,19 +60,22 @@ def sync_retry_countdown(
     jitter (a random point in the upper half) so that accounts failing together do not retry
     together. ``RateLimited``: after ``retry_after`` when the platform says (or the back-off
     when it does not), but never for an exhausted daily quota, nor when the wait is longer
-    than ``RETRY_WAIT_MAX_SECONDS``: the schedule picks the account up again later.
+    than ``retry_wait_max()``: the schedule picks the account up again later.
     ``AuthError`` and other errors: never. At most ``SYNC_MAX_RETRIES`` retries.
     """
     if retries >= SYNC_MAX_RETRIES or isinstance(error, AuthError):
         return None
-    backoff = min(RETRY_BACKOFF_BASE_SECONDS * 2**retries, RETRY_WAIT_MAX_SECONDS)
+    wait_max = retry_wait_max()
+    if wait_max < 1:
+        return None
+    backoff = min(RETRY_BACKOFF_BASE_SECONDS * 2**retries, wait_max)
     jittered = backoff / 2 + (rng or random).uniform(0, backoff / 2)
     if isinstance(error, RateLimited):
         if error.daily_quota:
             return None
         if error.retry_after is None:
             return jittered
-        if error.retry_after > RETRY_WAIT_MAX_SECONDS:
+        if error.retry_after > wait_max:
             return None
         return max(error.retry_after, 1.0)
     if isinstance(error, TransientError):

@@ -38,7 +38,8 @@ from connectors.models import (
 )
 from connectors.tasks import account_sync_task, accounts_sync_dispatch_task
 from tests.factories import SocialAccountFactory, WorkspaceFactory
-from tests.test_celery_worker import CELERY, REDIS_URL, ROOT, tail, worker_database_url
+from tests.processes import CELERY, REDIS_URL, ROOT, worker_database_url
+from tests.test_celery_worker import tail
 
 pytestmark = pytest.mark.worker
 
@@ -92,13 +93,10 @@ class FakeGoogle(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
-        query = {key: values[0] for key, values in parse_qs(url.query).items()}
         with self.lock:
             first = not self.requests_seen
             self.requests_seen.append(url.path)
-        if self.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
-            self.send(401, {"error": {"code": 401, "message": "Invalid Credentials"}})
-        elif first:
+        if first and self.headers.get("Authorization") == f"Bearer {ACCESS_TOKEN}":
             body = {
                 "error": {
                     "code": 429,
@@ -107,16 +105,25 @@ class FakeGoogle(BaseHTTPRequestHandler):
                 }
             }
             self.send(429, body, headers={"Retry-After": "1"})
-        elif url.path == "/youtubeAnalytics/v2/reports":
-            self.send(200, self.report(dt.date.fromisoformat(query["endDate"])))
-        elif url.path == "/youtube/v3/channels":
-            self.send(200, self.channel(query["part"]))
-        elif url.path == "/youtube/v3/playlistItems" and query["playlistId"] == UPLOADS:
-            self.send(200, self.uploads())
-        elif url.path == "/youtube/v3/videos":
-            self.send(200, self.videos(query["id"].split(",")))
         else:
-            self.send(404, {"error": {"code": 404, "message": f"Not found: {url.path}"}})
+            self.send(*self.answer(self.path, self.headers.get("Authorization")))
+
+    @classmethod
+    def answer(cls, path: str, authorization: str | None) -> tuple[int, Any]:
+        """The status and JSON body YouTube gives to a GET of ``path`` (with its query)."""
+        url = urlsplit(path)
+        query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        if authorization != f"Bearer {ACCESS_TOKEN}":
+            return 401, {"error": {"code": 401, "message": "Invalid Credentials"}}
+        if url.path == "/youtubeAnalytics/v2/reports":
+            return 200, cls.report(dt.date.fromisoformat(query["endDate"]))
+        if url.path == "/youtube/v3/channels":
+            return 200, cls.channel(query["part"])
+        if url.path == "/youtube/v3/playlistItems" and query["playlistId"] == UPLOADS:
+            return 200, cls.uploads()
+        if url.path == "/youtube/v3/videos":
+            return 200, cls.videos(query["id"].split(","))
+        return 404, {"error": {"code": 404, "message": f"Not found: {url.path}"}}
 
     def send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(body).encode()
@@ -166,14 +173,15 @@ class FakeGoogle(BaseHTTPRequestHandler):
         when = cls.started - dt.timedelta(days=VIDEOS[video_id][0])
         return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
-    def uploads(self) -> dict[str, Any]:
+    @classmethod
+    def uploads(cls) -> dict[str, Any]:
         items = [
             {
                 "kind": "youtube#playlistItem",
                 "id": f"item-{video_id}",
                 "contentDetails": {
                     "videoId": video_id,
-                    "videoPublishedAt": self.published(video_id),
+                    "videoPublishedAt": cls.published(video_id),
                 },
             }
             for video_id in VIDEOS
@@ -184,13 +192,14 @@ class FakeGoogle(BaseHTTPRequestHandler):
             "items": items,
         }
 
-    def videos(self, ids: list[str]) -> dict[str, Any]:
+    @classmethod
+    def videos(cls, ids: list[str]) -> dict[str, Any]:
         items = [
             {
                 "kind": "youtube#video",
                 "id": video_id,
                 "snippet": {
-                    "publishedAt": self.published(video_id),
+                    "publishedAt": cls.published(video_id),
                     "channelId": CHANNEL,
                     "title": f"Video {video_id}",
                 },

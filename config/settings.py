@@ -191,14 +191,31 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 900)
+# One report render (reports.run_render): stopped past this many seconds, or past this much memory
+# (the rendering process and its Chromium together), with a clear message on the run's page. The
+# render watches itself (dashboards.reports.limits), also when tasks run in-process; the task's
+# Celery limits are a backstop a little above it (dashboards.reports.tasks).
+REPORT_RENDER_TIMEOUT = env_int("RAPPORT_REPORT_RENDER_TIMEOUT", 600)
+REPORT_RENDER_MAX_MEMORY_MB = env_int("RAPPORT_REPORT_RENDER_MAX_MEMORY_MB", 2048)
+if REPORT_RENDER_TIMEOUT < 1 or REPORT_RENDER_MAX_MEMORY_MB < 0:
+    raise ImproperlyConfigured(
+        "RAPPORT_REPORT_RENDER_TIMEOUT must be at least 1 second and "
+        f"RAPPORT_REPORT_RENDER_MAX_MEMORY_MB 0 (no limit) or more. {README_HINT}"
+    )
+REPORT_RENDER_SOFT_TIME_LIMIT = REPORT_RENDER_TIMEOUT + 30
+REPORT_RENDER_HARD_TIME_LIMIT = REPORT_RENDER_TIMEOUT + 90
 # A task unacknowledged past the visibility timeout is handed to another worker; keeping the hard
-# time limit well below it means a slow task is killed before it can run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
+# time limits well below it means a slow task is killed before it can run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": max(CELERY_TASK_TIME_LIMIT, REPORT_RENDER_HARD_TIME_LIMIT) * 4
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
-if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
-    raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must stay below the visibility timeout.")
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= max(
+    CELERY_TASK_TIME_LIMIT, REPORT_RENDER_HARD_TIME_LIMIT
+):
+    raise ImproperlyConfigured("The task time limits must stay below the visibility timeout.")
 
 # Computed dashboard panels are cached, keyed on the workspace's data version (README,
 # Performance). Without CACHE_URL each web process keeps its own small in-memory cache.
@@ -265,8 +282,13 @@ SYNC_RAW_RESPONSES_KEEP = env_int("RAPPORT_SYNC_RAW_RESPONSES_KEEP", 5)
 # File imports: refuse files past these bounds with a clear message, before parsing them.
 IMPORT_MAX_MB = env_int("RAPPORT_IMPORT_MAX_MB", 20)
 IMPORT_MAX_ROWS = env_int("RAPPORT_IMPORT_MAX_ROWS", 200_000)
+# A request body other than files (forms, JSON) past 5 MB is refused with a 400; an uploaded file
+# past 5 MB is spooled to a temporary file rather than held in memory. No form of Rapport has
+# more than a few hundred fields or sends more than one file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 # Alerts: webhooks to http:// or to private, loopback and link-local addresses are refused unless
 # this is on (a chat server on the operator's own network).

@@ -149,9 +149,7 @@ def _values(site: dict[str, Any]) -> st.SearchStrategy[str]:
 
 def _query(draw: st.DrawFn, site: dict[str, Any]) -> str:
     pairs = draw(
-        st.lists(
-            st.tuples(st.sampled_from(KEYS) | st.text(max_size=8), _values(site)), max_size=8
-        )
+        st.lists(st.tuples(st.sampled_from(KEYS) | st.text(max_size=8), _values(site)), max_size=8)
     )
     # Values that already look percent-encoded go through raw, so bytes that are not UTF-8
     # (``%ff``) reach the server as such.

@@ -181,7 +181,7 @@ def _pages(site: dict[str, Any]) -> list[str]:
     ]
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=25)
 @given(st.data())
 @example(data=None)
 def test_any_query_string_gives_a_page_or_a_400_and_no_other_workspace_data(

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from connectors.importers.core import ImportFileError, Row, Sheet, Table, header_key
@@ -176,7 +177,7 @@ def _cell_too_long(row: int, limit: int) -> ImportFileError:
             "Row %(row)s has a cell longer than %(max)s characters, more than any export holds. "
             "Check that the file is the platform's export and was not damaged."
         )
-        % {"row": row, "max": f"{limit:,}"},
+        % {"row": row, "max": formats.number_format(limit, force_grouping=True)},
         row=row,
     )
 
@@ -207,7 +208,7 @@ def _xlsx_check(archive: zipfile.ZipFile, size: int) -> None:
                 "This workbook expands to %(mb)s MB when opened, far more than a spreadsheet of "
                 "its size holds; Rapport does not open it. Save it again from Excel, or as CSV."
             )
-            % {"mb": f"{expanded / 2**20:,.0f}"}
+            % {"mb": formats.number_format(round(expanded / 2**20), force_grouping=True)}
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -216,3 +217,26 @@ def test_a_live_pdf_of_a_public_link_past_the_limit_is_a_503_with_a_message(
 
     assert response.status_code == 503
     assert "too large to be made as a PDF now" in response.content.decode()
+
+
+def test_the_render_command_is_held_to_the_limits_too(
+    template: ReportTemplate, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dashboards.management.commands import render_report
+
+    def slow(**kwargs: Any) -> services.RenderedFile:
+        busy(30)
+        raise AssertionError("the render was not stopped")
+
+    settings.REPORT_RENDER_TIMEOUT = 1
+    monkeypatch.setattr(render_report, "report_file_render", slow)
+    target = tmp_path / "report.xlsx"
+    with pytest.raises(CommandError, match="took longer than the limit of 1 s"):
+        call_command(
+            "render_report",
+            f"--workspace={template.workspace.slug}",
+            f"--template={template.key}",
+            "--format=xlsx",
+            f"--out={target}",
+        )
+    assert not target.exists()

@@ -26,7 +26,7 @@ from connectors.importers import FORMATS, ImportFileError, file_columns, reading
 from connectors.imports import file_import_run
 from connectors.models import AccountMetric, FileImport, Post, PostMetric, SocialAccount, Workspace
 
-from .conftest import FIXTURES, TODAY
+from .conftest import FIXTURES, SAMPLES, TODAY
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,11 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-CSV_FIXTURES = sorted(p for p in FIXTURES.rglob("*.csv"))
+# The project's fixtures, and the real samples where that folder exists (in CI): header shapes
+# and traps of real exports, mutated, never copied.
+CSV_FIXTURES = sorted(FIXTURES.rglob("*.csv")) + (
+    sorted(SAMPLES.rglob("*.csv")) if SAMPLES.is_dir() else []
+)
 XLSX_FIXTURES = sorted(p for p in FIXTURES.rglob("*.xlsx"))
 
 ODD_VALUES = st.sampled_from(

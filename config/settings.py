@@ -222,11 +222,25 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 900)
+# One report render (reports.run_render): stopped past this many seconds, or past this much memory
+# (the rendering process and its Chromium together), with a clear message on the run's page. The
+# render watches itself (dashboards.reports.limits), also when tasks run in-process; the task's
+# Celery limits are a backstop a little above it (dashboards.reports.tasks).
+REPORT_RENDER_TIMEOUT = env_int("RAPPORT_REPORT_RENDER_TIMEOUT", 600)
+REPORT_RENDER_MAX_MEMORY_MB = env_int("RAPPORT_REPORT_RENDER_MAX_MEMORY_MB", 2048)
+if REPORT_RENDER_TIMEOUT < 1 or REPORT_RENDER_MAX_MEMORY_MB < 0:
+    raise ImproperlyConfigured(
+        "RAPPORT_REPORT_RENDER_TIMEOUT must be at least 1 second and "
+        f"RAPPORT_REPORT_RENDER_MAX_MEMORY_MB 0 (no limit) or more. {README_HINT}"
+    )
+REPORT_RENDER_SOFT_TIME_LIMIT = REPORT_RENDER_TIMEOUT + 30
+REPORT_RENDER_HARD_TIME_LIMIT = REPORT_RENDER_TIMEOUT + 90
 # A task unacknowledged past the visibility timeout is handed to another worker (that is how a
 # task whose worker was killed runs again); keeping every hard time limit below it means a slow
 # task is killed before it can run twice. config/celery.py checks the per-task limits too.
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int(
-    "CELERY_BROKER_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT * 4
+    "CELERY_BROKER_VISIBILITY_TIMEOUT",
+    max(CELERY_TASK_TIME_LIMIT, REPORT_RENDER_HARD_TIME_LIMIT) * 4,
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
@@ -250,12 +264,13 @@ if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
         f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}), so a task can stop cleanly before "
         f"it is killed. {README_HINT}"
     )
-if CELERY_BROKER_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+if max(CELERY_TASK_TIME_LIMIT, REPORT_RENDER_HARD_TIME_LIMIT) >= CELERY_BROKER_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
-        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}) must stay below the broker's "
-        f"visibility timeout (CELERY_BROKER_VISIBILITY_TIMEOUT, {CELERY_BROKER_VISIBILITY_TIMEOUT})"
-        f", or a slow task is handed to a second worker while the first still runs it. "
-        f"{README_HINT}"
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}) and the report render's hard limit "
+        f"(RAPPORT_REPORT_RENDER_TIMEOUT + 90 s, {REPORT_RENDER_HARD_TIME_LIMIT}) must stay below "
+        f"the broker's visibility timeout (CELERY_BROKER_VISIBILITY_TIMEOUT, "
+        f"{CELERY_BROKER_VISIBILITY_TIMEOUT}), or a slow task is handed to a second worker while "
+        f"the first still runs it. {README_HINT}"
     )
 
 # Computed dashboard panels are cached, keyed on the workspace's data version (README,
@@ -345,8 +360,14 @@ IMPORT_MAX_ROWS = env_int("RAPPORT_IMPORT_MAX_ROWS", 200_000)
 AUDIT_RETENTION_DAYS = env_int("RAPPORT_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 1:
     raise ImproperlyConfigured(f"RAPPORT_AUDIT_RETENTION_DAYS must be at least 1. {README_HINT}")
+
+# A request body other than files (forms, JSON) past 5 MB is refused with a 400; an uploaded file
+# past 5 MB is spooled to a temporary file rather than held in memory. No form of Rapport has
+# more than a few hundred fields or sends more than one file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 # Alerts: webhooks to http:// or to private, loopback and link-local addresses are refused unless
 # this is on (a chat server on the operator's own network).

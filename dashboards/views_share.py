@@ -8,6 +8,7 @@ link says only that.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from connectors.scoping import workspace_object_or_404
 from dashboards.forms_share import ShareLinkForm, shareable_runs
 from dashboards.overview import overview_panels_cached, top_insights_cached
 from dashboards.reports.build import ReportScopeError
+from dashboards.reports.limits import RenderLimitExceeded
 from dashboards.reports.sections import SECTION_TYPES
 from dashboards.reports.services import CONTENT_TYPES, run_filename
 from dashboards.reports.sharing import (
@@ -61,6 +63,8 @@ SESSION_MAX = 50  # unlocked links remembered per browser
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_COLOR = "#1f4e79"
 LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
+
+logger = logging.getLogger(__name__)
 
 
 def _private(response: HttpResponseBase) -> HttpResponseBase:
@@ -282,6 +286,13 @@ def share_pdf(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse
         rendered = share_live_pdf(template=template)
     except ReportScopeError as lost:
         raise Http404("The scope of this report no longer exists.") from lost
+    except RenderLimitExceeded as stopped:
+        logger.warning("The live PDF of share link %s was stopped: %s", link.pk, stopped.message)
+        return HttpResponse(
+            _("This report is too large to be made as a PDF now. Ask its sender for the file."),
+            content_type="text/plain; charset=utf-8",
+            status=503,
+        )
     share_link_viewed(link=link)
     response = HttpResponse(rendered.content, content_type=rendered.content_type)
     response["Content-Disposition"] = f'attachment; filename="{rendered.filename}"'

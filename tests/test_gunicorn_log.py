@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.test_celery_worker import worker_database_url
+from tests.processes import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")

@@ -54,6 +54,17 @@ FORMATS: Mapping[str, str] = _Labels()
 PLATFORMS = (*settings.PLATFORM_KEYS, "import")
 
 
+def _size_check(content: bytes, max_mb: int) -> None:
+    if len(content) > max_mb * 1024 * 1024:
+        raise ImportFileError(
+            _(
+                "The file is larger than %(max)s MB, the most Rapport imports at once "
+                "(RAPPORT_IMPORT_MAX_MB). Export a shorter period and import each part."
+            )
+            % {"max": max_mb}
+        )
+
+
 def file_parse(
     *,
     content: bytes,
@@ -81,16 +92,8 @@ def file_parse(
     Raises ``ImportFileError``: too large, unreadable, unrecognised, or a bad cell (with its row
     and column).
     """
-    max_mb = settings.IMPORT_MAX_MB if max_mb is None else max_mb
     max_rows = settings.IMPORT_MAX_ROWS if max_rows is None else max_rows
-    if len(content) > max_mb * 1024 * 1024:
-        raise ImportFileError(
-            _(
-                "The file is larger than %(max)s MB, the most Rapport imports at once "
-                "(RAPPORT_IMPORT_MAX_MB). Export a shorter period and import each part."
-            )
-            % {"max": max_mb}
-        )
+    _size_check(content, settings.IMPORT_MAX_MB if max_mb is None else max_mb)
     try:
         tz = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -169,5 +172,6 @@ def file_parse(
 def file_columns(*, content: bytes, filename: str) -> tuple[str, ...]:
     """The header of a file as the column mapping names it (repeats made unique, ``Views (2)``),
     for a mapping editor. Raises ``ImportFileError`` when the file cannot be read."""
+    _size_check(content, settings.IMPORT_MAX_MB)
     sheets, _warnings = sheets_read(content, max_rows=settings.IMPORT_MAX_ROWS)
     return header_guess(sheets)

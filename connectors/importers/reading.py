@@ -13,9 +13,11 @@ import csv
 import datetime as dt
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from connectors.importers.core import ImportFileError, Row, Sheet, Table, header_key
@@ -26,6 +28,17 @@ HEADER_SCAN_ROWS = 10
 _DELIMITERS = (",", ";", "\t", "|")
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+# A workbook is a zip of XML. Its parts are read as streams, but one XML text node (a cell) is
+# built whole in memory, so what a workbook may expand to is checked before any part is opened:
+# zipfile never reads past a part's declared size, which makes the declared sizes a true bound.
+# Real exports compress their XML 5 to 30 times; a zip bomb, thousands of times.
+XLSX_EXPANSION_FACTOR = 10
+XLSX_MAX_RATIO = 200
+XLSX_MAX_PARTS = 1000
+XLSX_MAX_SHEETS = 50
+MAX_COLUMNS = 1000
+# Excel's own limit for one cell; the csv module's default field limit is 131,072 characters.
+MAX_CELL_CHARS = 32_767
 
 
 def sheets_read(content: bytes, *, max_rows: int) -> tuple[list[Sheet], list[str]]:
@@ -109,10 +122,18 @@ def _csv_parse(text: str, delimiter: str, *, max_rows: int) -> list[tuple[str, .
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     try:
         for record in reader:
+            if len(record) > MAX_COLUMNS:
+                raise ImportFileError(
+                    _("Row %(row)s has more than %(max)s columns; Rapport reads at most that many.")
+                    % {"row": len(rows) + 1, "max": MAX_COLUMNS},
+                    row=len(rows) + 1,
+                )
             rows.append(tuple(record))
             if len(rows) > max_rows + HEADER_SCAN_ROWS:
                 raise _too_long(max_rows)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise _cell_too_long(len(rows) + 1, csv.field_size_limit()) from None
         raise ImportFileError(
             _("Row %(row)s cannot be read as CSV (%(reason)s).")
             % {"row": len(rows) + 1, "reason": exc},
@@ -150,29 +171,101 @@ def _too_long(max_rows: int) -> ImportFileError:
     )
 
 
+def _cell_too_long(row: int, limit: int) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "Row %(row)s has a cell longer than %(max)s characters, more than any export holds. "
+            "Check that the file is the platform's export and was not damaged."
+        )
+        % {"row": row, "max": formats.number_format(limit, force_grouping=True)},
+        row=row,
+    )
+
+
+def _unreadable_workbook() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "This file cannot be opened as an Excel workbook (.xlsx). Export it again, or "
+            "save it as CSV."
+        )
+    )
+
+
+def _xlsx_check(archive: zipfile.ZipFile, size: int) -> None:
+    """Refuse a workbook that would expand far beyond its size (a zip bomb) or has absurdly many
+    parts, from the zip's directory alone."""
+    parts = archive.infolist()
+    if len(parts) > XLSX_MAX_PARTS:
+        raise _unreadable_workbook()
+    expanded = sum(part.file_size for part in parts)
+    biggest_ratio = max(
+        (part.file_size / max(part.compress_size, 1) for part in parts if part.file_size > 2**20),
+        default=0.0,
+    )
+    if expanded > max(size, 2**20) * XLSX_EXPANSION_FACTOR or biggest_ratio > XLSX_MAX_RATIO:
+        raise ImportFileError(
+            _(
+                "This workbook expands to %(mb)s MB when opened, far more than a spreadsheet of "
+                "its size holds; Rapport does not open it. Save it again from Excel, or as CSV."
+            )
+            % {"mb": formats.number_format(round(expanded / 2**20), force_grouping=True)}
+        )
+
+
 def _xlsx_read(content: bytes, *, max_rows: int) -> list[Sheet]:
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            _xlsx_check(archive, len(content))
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
+            if len(workbook.worksheets) > XLSX_MAX_SHEETS:
+                raise ImportFileError(
+                    _(
+                        "This workbook has %(count)s sheets; Rapport reads at most %(max)s. "
+                        "Keep the sheets of the export and save it again."
+                    )
+                    % {"count": len(workbook.worksheets), "max": XLSX_MAX_SHEETS}
+                )
             return [_worksheet_read(ws, max_rows=max_rows) for ws in workbook.worksheets]
         finally:
             workbook.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, SyntaxError):
-        # SyntaxError covers the XML parser's errors on a damaged sheet.
-        raise ImportFileError(
-            _(
-                "This file cannot be opened as an Excel workbook (.xlsx). Export it again, or "
-                "save it as CSV."
-            )
-        ) from None
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        IndexError,
+        ValueError,
+        OSError,
+        TypeError,
+        SyntaxError,
+    ):
+        # SyntaxError covers the XML parser's errors on a damaged sheet, zlib.error and EOFError
+        # a damaged or cut compressed part.
+        raise _unreadable_workbook() from None
 
 
 def _worksheet_read(worksheet: Any, *, max_rows: int) -> Sheet:
+    # The dimension a sheet declares is not trusted: a forged "A1:XFD1048576" would pad every
+    # row to 16,384 cells.
+    worksheet.reset_dimensions()
     rows: list[tuple[str, ...]] = []
     for values in worksheet.iter_rows(min_row=1, values_only=True):
-        rows.append(_trimmed(tuple(_xlsx_text(value) for value in values)))
+        cells = _trimmed(tuple(_xlsx_text(value) for value in values))
+        if len(cells) > MAX_COLUMNS:
+            raise ImportFileError(
+                _(
+                    "Sheet “%(sheet)s”, row %(row)s has more than %(max)s columns; Rapport reads "
+                    "at most that many."
+                )
+                % {"sheet": worksheet.title, "row": len(rows) + 1, "max": MAX_COLUMNS},
+                row=len(rows) + 1,
+            )
+        if any(len(cell) > MAX_CELL_CHARS for cell in cells):
+            raise _cell_too_long(len(rows) + 1, MAX_CELL_CHARS)
+        rows.append(cells)
         if len(rows) > max_rows + HEADER_SCAN_ROWS:
             raise _too_long(max_rows)
     return Sheet(name=str(worksheet.title), rows=tuple(rows))

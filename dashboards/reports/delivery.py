@@ -58,7 +58,9 @@ EMAILED_LINK_LIFETIME = dt.timedelta(days=90)
 
 
 def lease_duration() -> dt.timedelta:
-    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + LEASE_MARGIN
+    # reports.run_render has its own hard limit, which may be the longer one.
+    longest = max(settings.CELERY_TASK_TIME_LIMIT, settings.REPORT_RENDER_HARD_TIME_LIMIT)
+    return dt.timedelta(seconds=longest) + LEASE_MARGIN
 
 
 @dataclass(frozen=True)

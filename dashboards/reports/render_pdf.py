@@ -57,6 +57,9 @@ STYLESHEET = "css/report.css"
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # A logo larger than this is left off the web page rather than inlined into every preview.
 MAX_INLINE_LOGO = 1024 * 1024
+# Far more than any report someone reads; a document past it (a workspace with thousands of goals
+# or accounts in its tables) is refused after layout rather than written out.
+MAX_PAGES = 300
 # Relative URLs in the document (the stylesheet) resolve against this origin, which the fetcher
 # maps onto the static files; no request ever leaves the process.
 BASE_URL = "https://report.rapport.invalid/"
@@ -344,6 +347,15 @@ def pdf_render(
         fetcher = ReportUrlFetcher(logo_path=document.branding.logo_path)
         try:
             rendered = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
+            if len(rendered.pages) > MAX_PAGES:
+                raise ReportRenderError(
+                    _(
+                        "The report would have %(pages)s pages; Rapport makes at most %(max)s. "
+                        "Shorten the period or remove sections, and use the data export for "
+                        "long tables."
+                    )
+                    % {"pages": len(rendered.pages), "max": MAX_PAGES}
+                )
             content = rendered.write_pdf()
         except ReportRenderError:
             raise

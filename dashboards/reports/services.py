@@ -14,6 +14,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,6 +30,7 @@ from dashboards.reports.build import (
 )
 from dashboards.reports.document import ReportDocument
 from dashboards.reports.figures import ChartRenderer
+from dashboards.reports.limits import RenderLimitExceeded, render_limits, timeout_message
 from reporting.report_models import (
     ReportFormat,
     ReportRun,
@@ -242,22 +245,31 @@ def report_run_render(*, run: ReportRun, with_data: bool = False) -> ReportRun:
     drawn = run.format in (ReportFormat.PDF, ReportFormat.PPTX)
     try:
         # Chromium boots (about 2.5 s) while the numbers are computed, then draws every chart.
-        with ChartRenderer() if drawn else nullcontext(None) as charts:
-            document = report_build(
-                template=snapshot_template(run),
-                today=_date(snapshot.get("as_of")) or run.period_end + dt.timedelta(days=1),
-                start=_date(snapshot.get("start")),
-                end=_date(snapshot.get("end")),
-                language=run.language,
-                commentary=run.commentary,
-                progress=_progress(run.pk),
-            )
-            rendered = report_file_render(document=document, fmt=run.format, charts=charts)
-        data = None
-        if with_data and run.format != ReportFormat.XLSX:
-            data = report_file_render(document=document, fmt=ReportFormat.XLSX)
+        with render_limits():
+            with ChartRenderer() if drawn else nullcontext(None) as charts:
+                document = report_build(
+                    template=snapshot_template(run),
+                    today=_date(snapshot.get("as_of")) or run.period_end + dt.timedelta(days=1),
+                    start=_date(snapshot.get("start")),
+                    end=_date(snapshot.get("end")),
+                    language=run.language,
+                    commentary=run.commentary,
+                    progress=_progress(run.pk),
+                )
+                rendered = report_file_render(document=document, fmt=run.format, charts=charts)
+            data = None
+            if with_data and run.format != ReportFormat.XLSX:
+                data = report_file_render(document=document, fmt=ReportFormat.XLSX)
     except ReportScopeError as error:
         return _failed(run, str(error))  # a user's error: said on the run's page, not logged
+    except RenderLimitExceeded as error:
+        logger.warning("Report run %s was stopped: %s", run.pk, error.message)
+        return _failed(run, error.message)
+    except SoftTimeLimitExceeded:
+        # The task's own limit, a little above the watchdog's: reached only when the render was
+        # stuck where the watchdog's exception could not land.
+        logger.warning("Report run %s reached the task's time limit.", run.pk)
+        return _failed(run, timeout_message(settings.REPORT_RENDER_TIMEOUT))
     except Exception as error:
         logger.exception("Report run %s could not be rendered.", run.pk)
         return _failed(run, str(error))

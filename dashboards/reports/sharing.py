@@ -31,6 +31,7 @@ from connectors.models import Platform, User, Workspace
 from connectors.versioning import workspace_cached
 from dashboards.filters import CUSTOM, DEFAULT_PRESET, RANGE_CHOICES
 from dashboards.reports.build import report_build, workspace_today
+from dashboards.reports.limits import render_limits
 from dashboards.reports.services import RenderedFile, report_file_render
 from dashboards.scope import FILTER_KEYS
 from reporting.report_models import (
@@ -300,8 +301,10 @@ def share_live_pdf(*, template: ReportTemplate) -> RenderedFile:
     today = workspace_today(template.workspace)
 
     def build() -> RenderedFile:
-        document = report_build(template=template, today=today)
-        return report_file_render(document=document, fmt=ReportFormat.PDF)
+        # Rendered in the request of a public link: held to the render limits like a run.
+        with render_limits():
+            document = report_build(template=template, today=today)
+            return report_file_render(document=document, fmt=ReportFormat.PDF)
 
     with translation.override(template.report_language()):
         return workspace_cached(

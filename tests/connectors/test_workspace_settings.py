@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import struct
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -127,3 +130,42 @@ def test_the_nav_offers_settings_to_admins_only(
     accounts = url(workspace, "workspace_settings").replace("settings/", "accounts/")
     assert url(workspace) in client_for(admin_member).get(accounts).content.decode()
     assert url(workspace) not in client_for(viewer).get(accounts).content.decode()
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` × ``height`` pixels in a few bytes (a decompression bomb's
+    header: Pillow reads the size before any pixel)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
+
+
+def _noise_png(side: int) -> bytes:
+    """A real PNG of random pixels: it does not compress, so 1000 × 1000 is about 3 MB."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (_noise_png(1000), "The logo is larger than 2 MB."),
+        (_png_header_only(20_000, 20_000), "The logo is larger than 4000 pixels on a side."),
+    ],
+)
+def test_a_logo_past_the_size_limit_or_a_decompression_bomb_is_refused_with_a_message(
+    workspace: Workspace, admin_member: User, media: Any, content: bytes, message: str
+) -> None:
+    logo = SimpleUploadedFile("logo.png", content, content_type="image/png")
+    response = client_for(admin_member).post(url(workspace), post(workspace, logo=logo))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    workspace.refresh_from_db()
+    assert not workspace.logo

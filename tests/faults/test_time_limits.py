@@ -71,7 +71,16 @@ def settings_with(**env: str) -> subprocess.CompletedProcess[str]:
     ("env", "loaded"),
     [
         ({}, "600 900 3600"),
-        ({"CELERY_TASK_TIME_LIMIT": "120", "CELERY_TASK_SOFT_TIME_LIMIT": "100"}, "100 120 480"),
+        # The visibility timeout follows the larger hard limit: the report render's (600 + 90 s).
+        ({"CELERY_TASK_TIME_LIMIT": "120", "CELERY_TASK_SOFT_TIME_LIMIT": "100"}, "100 120 2760"),
+        (
+            {
+                "CELERY_TASK_TIME_LIMIT": "120",
+                "CELERY_TASK_SOFT_TIME_LIMIT": "100",
+                "RAPPORT_REPORT_RENDER_TIMEOUT": "20",
+            },
+            "100 120 480",
+        ),
         ({"CELERY_BROKER_VISIBILITY_TIMEOUT": "901"}, "600 900 901"),
     ],
 )

@@ -393,3 +393,27 @@ def test_chains_without_brackets_follow_precedence_and_go_left_to_right(
         expected = expected + term if sign == "+" else expected - term
 
     assert _same(parse(text).evaluate({}), expected), text
+
+
+_OPENERS = ["(", "-", "abs(", "min(1, ", "coalesce(", "+", "- -("]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(_OPENERS), min_size=1, max_size=40),
+    st.integers(min_value=1, max_value=3000),
+    st.booleans(),
+)
+def test_deep_or_very_long_input_is_a_formula_error_never_a_recursion_error(
+    openers: list[str], repeat: int, close: bool
+) -> None:
+    # Nesting well past MAX_DEPTH and text well past MAX_LENGTH, mixed: the parser must stop with
+    # its own message before Python's recursion limit (about 1000 frames) is reached.
+    opening = "".join(openers) * repeat
+    closing = "".join(")" * o.count("(") for o in reversed(openers)) * repeat if close else ""
+    source = opening + "likes" + closing
+    try:
+        parse(source)
+    except FormulaError as exc:
+        assert exc.message
+        assert exc.position is None or 1 <= exc.position <= len(source) + 1

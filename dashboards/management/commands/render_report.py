@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from connectors.models import LANGUAGE_CHOICES, Workspace
 from dashboards.reports.build import report_build
 from dashboards.reports.figures import ReportRenderError
+from dashboards.reports.limits import RenderLimitExceeded, render_limits
 from dashboards.reports.services import report_file_render
 from reporting.report_models import ReportFormat, ReportTemplate
 
@@ -98,16 +99,19 @@ class Command(BaseCommand):
                 self.stderr.write(f"{percent:3d}% {label}")
 
         try:
-            document = report_build(
-                template=template,
-                start=start,
-                end=end,
-                language=options.get("lang"),
-                progress=progress,
-            )
-            rendered = report_file_render(document=document, fmt=fmt)
+            with render_limits():
+                document = report_build(
+                    template=template,
+                    start=start,
+                    end=end,
+                    language=options.get("lang"),
+                    progress=progress,
+                )
+                rendered = report_file_render(document=document, fmt=fmt)
         except ReportRenderError as error:
             raise CommandError(f"The report could not be rendered: {error}") from error
+        except RenderLimitExceeded as stopped:
+            raise CommandError(stopped.message) from None
         try:
             out.write_bytes(rendered.content)
         except OSError as error:

@@ -24,6 +24,8 @@ own and wants to see what the policy would stop before enforcing it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -35,7 +37,8 @@ POLICY: dict[str, str] = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self' 'unsafe-inline'",
-    "img-src": "'self' data:",
+    # blob: for a chart's "Download PNG": plotly.js draws the SVG through a blob: URL image.
+    "img-src": "'self' data: blob:",
     "font-src": "'self'",
     "connect-src": "'self'",
     "object-src": "'none'",
@@ -45,11 +48,30 @@ POLICY: dict[str, str] = {
 }
 
 
-def policy_header(policy: dict[str, str] = POLICY) -> str:
+def policy_header(policy: dict[str, str]) -> str:
     return "; ".join(f"{directive} {sources}" for directive, sources in policy.items())
 
 
-HEADER_VALUE = policy_header()
+def oauth_origins() -> list[str]:
+    """The origins of the platforms' consent pages.
+
+    "Connect" posts a form to Rapport, which redirects to the platform's consent page; browsers
+    apply ``form-action`` to that redirect too, so those origins must be allowed there."""
+    from connectors.registry import CONNECTORS, connector_class
+
+    origins = set()
+    for key in settings.PLATFORM_KEYS:
+        if key in CONNECTORS:
+            parts = urlsplit(connector_class(key).oauth.authorize_url)
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
+
+
+@cache
+def header_value() -> str:
+    # Built at the first answer: the connectors' modules are loaded by then.
+    form_action = " ".join([POLICY["form-action"], *oauth_origins()])
+    return policy_header({**POLICY, "form-action": form_action})
 
 
 class ContentSecurityPolicyMiddleware:
@@ -63,5 +85,10 @@ class ContentSecurityPolicyMiddleware:
         # shared logo's) is kept in either mode.
         if ENFORCE_HEADER in response or REPORT_ONLY_HEADER in response:
             return response
-        response[REPORT_ONLY_HEADER if settings.CSP_REPORT_ONLY else ENFORCE_HEADER] = HEADER_VALUE
+        # Django's debug error page (DEBUG only) works with an inline script of its own.
+        if settings.DEBUG and response.status_code >= 500:
+            return response
+        response[REPORT_ONLY_HEADER if settings.CSP_REPORT_ONLY else ENFORCE_HEADER] = (
+            header_value()
+        )
         return response

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.http.response import HttpResponseBase
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
-from config.csp import ENFORCE_HEADER, REPORT_ONLY_HEADER
+from config.csp import ENFORCE_HEADER, REPORT_ONLY_HEADER, ContentSecurityPolicyMiddleware
 from connectors.models import Role, User, Workspace
 from dashboards.reports.sharing import share_link_create
 from reporting.report_models import ShareKind
@@ -27,13 +28,21 @@ EXPECTED = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'", "'unsafe-inline'"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", "blob:"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
     "object-src": ["'none'"],
     "base-uri": ["'none'"],
     "frame-ancestors": ["'none'"],
-    "form-action": ["'self'"],
+    # "Connect" redirects a form post to the platform's consent page.
+    "form-action": [
+        "'self'",
+        "https://accounts.google.com",
+        "https://www.facebook.com",
+        "https://www.linkedin.com",
+        "https://www.tiktok.com",
+        "https://x.com",
+    ],
 }
 
 
@@ -117,6 +126,17 @@ def test_report_only_setting_sends_the_report_only_header(client: Client, db: No
 
     assert ENFORCE_HEADER not in response
     assert directives(response[REPORT_ONLY_HEADER]) == EXPECTED
+
+
+def test_debug_error_page_keeps_its_inline_script(rf: RequestFactory) -> None:
+    def fail(request: HttpRequest) -> HttpResponse:
+        return HttpResponseServerError("<script>toggle()</script>")
+
+    middleware = ContentSecurityPolicyMiddleware(fail)
+    with override_settings(DEBUG=True):
+        assert ENFORCE_HEADER not in middleware(rf.get("/"))
+    with override_settings(DEBUG=False):
+        assert_policy(middleware(rf.get("/")))
 
 
 # The shared logo's own, stricter policy is kept: test_share's

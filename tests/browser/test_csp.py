@@ -3,7 +3,9 @@
 The demo admin opens the app's pages, a report preview, shared pages and the admin; the test
 fails on any CSP violation, whether the browser reports it as a ``securitypolicyviolation``
 event or only in the console, checks the charts are drawn, and uses the widgets that need
-JavaScript (menus, the report builder's period, the share form's choices, a chart's data table).
+JavaScript (menus, the report builder's period, the share form's choices, a chart's data table
+and PNG). Connecting a platform, whose form post is redirected to the platform's consent page
+(``form-action``), is test_accounts.py's, under the same policy.
 Screenshots: artifacts/screenshots/csp-*.png.
 """
 
@@ -119,6 +121,11 @@ def test_main_pages_run_under_the_policy_without_a_violation(
     block = page.locator(".chart-block").first
     block.get_by_role("button", name="Show data").click()
     expect(block.locator("table")).to_be_visible()
+    # plotly.js draws the PNG through a blob: image (img-src allows blob:).
+    with page.expect_download() as download:
+        block.get_by_role("button", name="Download PNG").click()
+    assert download.value.suggested_filename.endswith(".png")
+    assert watch.violations() == []
 
     watch.open(pages["report-builder"], "report-builder")
     dates = page.locator("[data-fixed-dates]")

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -194,6 +195,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SESSION_COOKIE_SECURE and BEHIND_HTTPS_PROXY)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_REFERRER_POLICY = "same-origin"
+# The Content Security Policy (config/csp.py) only reported in the browser's console, not enforced.
+CSP_REPORT_ONLY = env_bool("RAPPORT_CSP_REPORT_ONLY", False)
 # Subdomains and the browsers' preload list commit every host of the domain to HTTPS for good:
 # the operator's decision (README, Configuration), so the deployment check does not insist.
 SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]

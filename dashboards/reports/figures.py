@@ -224,15 +224,20 @@ def _heatmap_as_shapes(figure: go.Figure) -> go.Figure:
 # V8 trades a little speed for a smaller heap, which otherwise grows with every chart (about
 # 100 MB over a 13-chart report); the GPU process (software only here) runs inside the browser's.
 LEAN_FLAGS = ("--js-flags=--optimize-for-size", "--in-process-gpu")
+# Chart texts are the users' (tag, account and post names), and plotly.js draws the style of a
+# <span style="..."> in any text: a url() there made this Chromium fetch it (a blind request from
+# the server to any address, 169.254.169.254 included). Every host name and IP literal resolves
+# to nothing instead; Kaleido loads its page and plotly.js from files, so nothing else is lost.
+NO_NETWORK_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND",)
 
 
 def _lean_browser_cls() -> type:
-    """choreographer's Chromium launcher with ``LEAN_FLAGS`` added (its ``browser_cls`` hook)."""
+    """choreographer's Chromium launcher with our flags added (its ``browser_cls`` hook)."""
     from choreographer.browsers.chromium import Chromium
 
     class LeanChromium(Chromium):
         def get_cli(self) -> list[str]:
-            return [*super().get_cli(), *LEAN_FLAGS]
+            return [*super().get_cli(), *LEAN_FLAGS, *NO_NETWORK_FLAGS]
 
     return LeanChromium
 

@@ -179,7 +179,15 @@ class UserAdmin(MembershipAuditMixin, DjangoUserAdmin):
 
     @admin.action(description=_("Reset two-factor authentication (lost phone)"))
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = two_factor_reset(users=queryset)
+        users = list(queryset)
+        count = two_factor_reset(users=users)
+        for user in users:
+            audit_record(
+                action=AuditAction.AUTH_TWO_FACTOR_RESET,
+                workspace=None,
+                request=request,
+                target=user,
+            )
         self.message_user(
             request,
             ngettext(

@@ -64,6 +64,15 @@ class AuditAction(models.TextChoices):
     AUTH_LOCKED_OUT = "auth.locked_out", _("Log-in locked after too many failures")
     AUTH_LOGOUT = "auth.logout", _("Logged out")
     AUTH_PASSWORD_CHANGED = "auth.password_changed", _("Password changed")
+    AUTH_TWO_FACTOR_ENABLED = "auth.two_factor_enabled", _("Two-factor authentication turned on")
+    AUTH_TWO_FACTOR_DISABLED = "auth.two_factor_disabled", _("Two-factor authentication turned off")
+    AUTH_TWO_FACTOR_RESET = "auth.two_factor_reset", _("Two-factor authentication reset by staff")
+    AUTH_RECOVERY_CODE_USED = "auth.recovery_code_used", _("Logged in with a recovery code")
+    AUTH_RECOVERY_CODES_RENEWED = "auth.recovery_codes_renewed", _("New recovery codes made")
+    AUTH_TWO_FACTOR_LOCKED_OUT = (
+        "auth.two_factor_locked_out",
+        _("Two-factor step locked after too many wrong codes"),
+    )
 
 
 # The log page's "what" filter: the part of an action key before the dot.

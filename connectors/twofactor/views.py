@@ -26,12 +26,27 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
+from connectors.audit import AuditAction, audit_record
 from connectors.login_throttle import ThrottledAuthenticationForm
 from connectors.models import User
 from connectors.twofactor import services, session, throttle
 from connectors.twofactor.forms import ConfirmForm, EnableForm, SecondStepForm
 from connectors.twofactor.models import TwoFactorDevice
 from connectors.twofactor.qr import enrolment_qr_svg, secret_grouped
+
+
+def _code_failed(request: HttpRequest, user: User) -> bool:
+    """Count a wrong code; True when it starts a lock-out (recorded once, at that moment)."""
+    locked = throttle.code_failed(user.pk)
+    if locked:
+        audit_record(
+            action=AuditAction.AUTH_TWO_FACTOR_LOCKED_OUT,
+            workspace=None,
+            request=request,
+            actor=user,
+            target=user,
+        )
+    return locked
 
 
 def _locked_message() -> str:
@@ -94,6 +109,12 @@ def login_code(request: HttpRequest) -> HttpResponse:
             auth_login(request, user, backend=pending["backend"])
             session.session_mark_verified(request, device=device)
             if not services.is_authenticator_code(code):
+                audit_record(
+                    action=AuditAction.AUTH_RECOVERY_CODE_USED,
+                    workspace=None,
+                    request=request,
+                    target=user,
+                )
                 left = services.recovery_codes_left(device=device)
                 messages.warning(
                     request,
@@ -107,7 +128,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
                     % {"left": left},
                 )
             return redirect(_safe_next(request, pending["next"]))
-        if throttle.code_failed(user.pk):
+        if _code_failed(request, user):
             return _locked_out(request)
         form.add_error("code", _("This code is not right, or it was already used."))
     return render(request, "registration/login_code.html", {"form": form})
@@ -191,7 +212,7 @@ def two_factor_enable(request: HttpRequest) -> HttpResponseBase:
                     user=user, code=form.cleaned_data["code"], unix_time=time.time()
                 )
             except services.TwoFactorError:
-                throttle.code_failed(user.pk)
+                _code_failed(request, user)
                 form.add_error(
                     "code",
                     _("This is not the app's current code. Check the key, then the phone's clock."),
@@ -200,6 +221,12 @@ def two_factor_enable(request: HttpRequest) -> HttpResponseBase:
                 throttle.code_succeeded(user.pk)
                 device = TwoFactorDevice.objects.get(user=user)
                 session.session_mark_verified(request, device=device)
+                audit_record(
+                    action=AuditAction.AUTH_TWO_FACTOR_ENABLED,
+                    workspace=None,
+                    request=request,
+                    target=user,
+                )
                 messages.success(request, _("Two-factor authentication is on."))
                 return _recovery_codes_page(request, codes)
     return _security_page(request, enable_form=form, status=400)
@@ -230,7 +257,7 @@ def _confirmed(request: HttpRequest, device: TwoFactorDevice, form: ConfirmForm)
     ):
         throttle.code_succeeded(user.pk)
         return True
-    if throttle.code_failed(user.pk):
+    if _code_failed(request, user):
         form.add_error("confirmation", _locked_message())
     else:
         form.add_error("confirmation", _("This is neither your password nor a current code."))
@@ -250,6 +277,9 @@ def two_factor_disable(request: HttpRequest) -> HttpResponseBase:
     if not _confirmed(request, device, form):
         return _security_page(request, disable_form=form, status=400)
     services.two_factor_disable(user=user)
+    audit_record(
+        action=AuditAction.AUTH_TWO_FACTOR_DISABLED, workspace=None, request=request, target=user
+    )
     request.session.pop(session.VERIFIED_KEY, None)
     messages.success(request, _("Two-factor authentication is off."))
     return redirect("two_factor")
@@ -269,5 +299,11 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponseBase:
     if not _confirmed(request, device, form):
         return _security_page(request, codes_form=form, status=400)
     codes = services.recovery_codes_regenerate(device=device)
+    audit_record(
+        action=AuditAction.AUTH_RECOVERY_CODES_RENEWED,
+        workspace=None,
+        request=request,
+        target=user,
+    )
     messages.success(request, _("New recovery codes: the old ones no longer work."))
     return _recovery_codes_page(request, codes)

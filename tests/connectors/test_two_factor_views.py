@@ -15,8 +15,9 @@ from django.contrib.admin.sites import site
 from django.test import Client
 from django.urls import reverse
 
+from connectors.audit import AuditAction
 from connectors.login_throttle import MAX_FAILURES
-from connectors.models import Role, User, Workspace
+from connectors.models import AuditEvent, Role, User, Workspace
 from connectors.twofactor import services, totp
 from connectors.twofactor.models import TwoFactorDevice
 from connectors.twofactor.session import PENDING_SECONDS
@@ -38,6 +39,13 @@ def password_step(client: Client, user: User, next_url: str = "") -> Any:
 
 def signed_in(client: Client, workspace: Workspace) -> bool:
     return client.get(f"/w/{workspace.slug}/").status_code == 200
+
+
+def audited(action: AuditAction, user: User) -> list[AuditEvent]:
+    """The audit events of ``action`` about ``user`` (installation-wide: no workspace)."""
+    return list(
+        AuditEvent.objects.filter(action=action, target_id=str(user.pk), workspace__isnull=True)
+    )
 
 
 # The log-in ----------------------------------------------------------------------------------
@@ -99,6 +107,8 @@ def test_a_recovery_code_signs_in_once(viewer: User, workspace: Workspace) -> No
     assert refused.status_code == 200
     assert "not right, or it was already used" in refused.content.decode()
     assert not signed_in(second, workspace)
+    [used] = audited(AuditAction.AUTH_RECOVERY_CODE_USED, viewer)
+    assert used.actor == viewer and codes[0] not in str(used.changes)
 
 
 def test_a_code_used_for_one_log_in_is_refused_for_the_next(
@@ -144,8 +154,10 @@ def test_five_wrong_codes_lock_the_second_step(viewer: User, workspace: Workspac
     wrong = str((int(right) + 500_000) % 1_000_000).zfill(6)
     for _attempt in range(MAX_FAILURES - 1):
         assert client.post(CODE, {"code": wrong}).status_code == 200
+    assert audited(AuditAction.AUTH_TWO_FACTOR_LOCKED_OUT, viewer) == []
     locked = client.post(CODE, {"code": wrong})
     assert locked["Location"] == LOGIN
+    assert len(audited(AuditAction.AUTH_TWO_FACTOR_LOCKED_OUT, viewer)) == 1
     assert "Too many wrong codes" in client.get(LOGIN).content.decode()
 
     # Password and the right code again: still locked, at the password step already.
@@ -227,6 +239,8 @@ def test_an_admin_action_resets_a_users_two_factor(viewer: User, workspace: Work
     )
 
     assert "Two-factor authentication reset for 1 user" in response.content.decode()
+    [reset] = audited(AuditAction.AUTH_TWO_FACTOR_RESET, viewer)
+    assert reset.actor == staff
     assert not TwoFactorDevice.objects.filter(user=viewer).exists()
     client = Client()
     assert password_step(client, viewer)["Location"] == reverse("home")
@@ -263,6 +277,8 @@ def test_enrolment_from_the_page_shows_the_codes_once_and_never_the_secret_again
     assert secret not in html and 'class="qr-code"' not in html
     assert not any(code in html for code in shown)
     assert "10 recovery codes left" in html
+    [enabled] = audited(AuditAction.AUTH_TWO_FACTOR_ENABLED, viewer)
+    assert secret not in str(enabled.changes) and code not in str(enabled.changes)
 
 
 def test_a_wrong_enrolment_code_keeps_two_factor_off(viewer: User) -> None:
@@ -287,9 +303,11 @@ def test_disabling_asks_the_password_or_a_code(viewer: User) -> None:
     assert "neither your password nor a current code" in refused.content.decode()
     assert services.two_factor_device_confirmed(user=viewer) is not None
 
+    assert audited(AuditAction.AUTH_TWO_FACTOR_DISABLED, viewer) == []
     done = client.post(url, {"disable-confirmation": PASSWORD})
     assert done.status_code == 302
     assert services.two_factor_device_confirmed(user=viewer) is None
+    assert len(audited(AuditAction.AUTH_TWO_FACTOR_DISABLED, viewer)) == 1
 
 
 def test_disabling_with_a_current_code(viewer: User) -> None:
@@ -309,6 +327,7 @@ def test_new_recovery_codes_need_the_password(viewer: User) -> None:
     assert response.status_code == 200
     assert old[0] not in response.content.decode()
     assert not services.recovery_code_use(device=device, code=old[0])
+    assert len(audited(AuditAction.AUTH_RECOVERY_CODES_RENEWED, viewer)) == 1
 
 
 def test_the_user_menu_links_to_the_security_page(viewer: User, workspace: Workspace) -> None:

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.db import models, transaction
@@ -29,6 +30,7 @@ from connectors.versioning import workspace_data_changed
 # Rows per INSERT: large enough to amortise the round trip, small enough for SQLite's bound
 # parameter limit and for Postgres to plan the statement quickly.
 DEFAULT_BATCH_SIZE = 1000
+PERMALINK_MAX = 500  # Post.permalink's length
 
 _POST_FIELDS = ("published_at", "format", "is_paid", "text", "permalink", "tags")
 _FORMATS = frozenset(PostFormat.values)
@@ -94,7 +96,7 @@ def posts_upsert(
                     format=p.format,
                     is_paid=p.is_paid,
                     text=p.text,
-                    permalink=p.permalink,
+                    permalink=permalink_safe(p.permalink),
                     tags=list(p.tags),
                 )
                 for p in batch
@@ -258,13 +260,27 @@ def _facts_write(model: type[M], objs: Sequence[M], *, unique_fields: list[str])
     return len(objs)
 
 
+def permalink_safe(url: str) -> str:
+    """A post's link as stored and shown: an http(s) address, else nothing. Export files and
+    APIs are outside data: a ``javascript:`` or ``data:`` link would run in the page that shows
+    it, and an address without a host leads nowhere."""
+    url = url.strip()
+    if len(url) > PERMALINK_MAX:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
 def _post_values(post: PostRow) -> tuple[object, ...]:
     return (
         post.published_at.astimezone(dt.UTC),
         post.format,
         post.is_paid,
         post.text,
-        post.permalink,
+        permalink_safe(post.permalink),
         list(post.tags),
     )
 

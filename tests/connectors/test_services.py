@@ -337,3 +337,28 @@ def test_posts_published_leaves_platform_figures_alone(account: SocialAccount) -
     )
     assert posts_published_refresh(account=account, days=[day], reported={day}) == 0
     assert AccountMetric.objects.get(account=account, metric="posts_published").value == 4
+
+
+@pytest.mark.parametrize(
+    ("link", "stored"),
+    [
+        ("https://www.instagram.com/p/Cx1/", "https://www.instagram.com/p/Cx1/"),
+        ("  http://example.com/post?id=1 ", "http://example.com/post?id=1"),
+        ("javascript:alert(document.cookie)", ""),
+        ("JaVaScRiPt:alert(1)", ""),
+        ("data:text/html,<script>alert(1)</script>", ""),
+        ("vbscript:msgbox(1)", ""),
+        ("//evil.example/no-scheme", ""),
+        ("https://", ""),
+        ("http://[::1", ""),  # unparseable
+        ("https://example.com/" + "a" * 600, ""),  # longer than the column
+    ],
+)
+def test_posts_keep_only_web_links(account: SocialAccount, link: str, stored: str) -> None:
+    row = PostRow(
+        external_id="p-link", published_at=dt.datetime(2026, 10, 1, tzinfo=dt.UTC), permalink=link
+    )
+    posts_upsert(account=account, posts=[row])
+    assert Post.objects.get(account=account, external_id="p-link").permalink == stored
+    # Idempotent: the same unsafe link again is not seen as a change.
+    assert posts_upsert(account=account, posts=[row]).written == 0

@@ -14,12 +14,14 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from xml.etree import ElementTree
 
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
 from dashboards import charts, charts_content, charts_health, charts_insights
+from dashboards.reports.figures import figures_render
 from reporting.coverage import CellState
 from reporting.selectors import ACCOUNT_METRIC_DAILY_COLUMNS, Grain
 
@@ -176,3 +178,17 @@ def test_chart_text_escapes_what_plotly_reads_as_html_and_nothing_else() -> None
     )
     # plotly.js decodes &amp; &lt; &gt; but shows &quot; as is: quotes stay quotes.
     assert charts.chart_text(12) == "12"
+
+
+def test_the_report_renderer_draws_user_markup_as_text() -> None:
+    """Kaleido (Chromium) draws the PDF's and the slides' charts with the same plotly.js."""
+    name = '<b>Brand</b> <a href="https://evil.example">site</a>'
+    (svg,) = figures_render([(kpi_group(name), 680, 320)], "svg")
+
+    root = ElementTree.fromstring(svg)
+    assert not [node for node in root.iter() if node.tag.rsplit("}", 1)[-1] == "a"]
+    styles = [node.get("style") or "" for node in root.iter() if node.tag.endswith("tspan")]
+    assert not [style for style in styles if "bold" in style]
+    texts = ["".join(node.itertext()) for node in root.iter() if node.tag.endswith("}text")]
+    assert name in texts  # the tick label, as typed
+    assert f"KPI {name}" in texts  # the legend

@@ -28,6 +28,18 @@ def platform_label(platform: str) -> str:
     return str(_PLATFORM_LABELS.get(platform, platform))
 
 
+def chart_text(value: object) -> str:
+    """User text (account, tag, KPI names, notes, import file names) made safe for a figure.
+
+    plotly.js reads a subset of HTML in trace names, tick labels, texts and hover texts: a name
+    ``<a href=...>`` would be a live link in the chart and ``<span style=...>`` a style (drawn by
+    the browser and by the PDF's Chromium). ``&``, ``<`` and ``>`` become entities, which
+    plotly.js turns back into the very characters, so the chart shows what the user typed.
+    ``static/js/charts.js`` decodes them again for the data table and the CSV.
+    """
+    return html.escape(str(value), quote=False)
+
+
 def figure_json(figure: go.Figure) -> dict[str, Any]:
     """The figure as plain JSON data, ready for ``json_script``."""
     data: dict[str, Any] = json.loads(figure.to_json())
@@ -82,6 +94,7 @@ def followers_chart(daily: pd.DataFrame) -> go.Figure:
         name = platform_label(str(account.platform))
         if per_platform.get(str(account.platform), 0) > 1:
             name = f"{name} · {account.account}"
+        name = chart_text(name)
         series = rows[rows["account_id"] == account.account_id].set_index("day")["value"]
         # Reindex on every day so that a missing day is an explicit gap, not a straight line
         # drawn across it.
@@ -237,7 +250,7 @@ def annotations_add(figure: go.Figure, notes: Sequence[tuple[dt.date, str]]) -> 
                 "line": {"color": theme.ANNOTATION_COLOR, "width": 1},
             },
             # Plotly reads a few HTML tags in hover text: a note is the user's words, escaped.
-            customdata=["<br>".join(html.escape(text) for text in by_day[day]) for day in days],
+            customdata=["<br>".join(chart_text(text) for text in by_day[day]) for day in days],
             hovertemplate="%{x|" + _("%b %-d, %Y") + "}<br>%{customdata}<extra></extra>",
             name=_("Notes"),
             showlegend=False,
@@ -328,7 +341,7 @@ def kpi_trend_chart(
         go.Scatter(
             x=current["period_start"],
             y=current["value"].to_numpy(),
-            name=name,
+            name=chart_text(name),
             mode="lines+markers" if len(current) <= 31 else "lines",
             line={"color": theme.ACCENT_COLOR, "width": 2.5},
             marker={"size": 5},
@@ -387,7 +400,7 @@ def kpi_group_chart(
     """
     fmt = _value_format(unit)
     shown = current[current["value"].notna()].sort_values("value", ascending=False)
-    labels = shown["label"].astype(str).tolist()
+    labels = [chart_text(label) for label in shown["label"]]
     figure = go.Figure()
     if before is not None and not before.empty:
         earlier = before.set_index("group")["value"]
@@ -406,7 +419,7 @@ def kpi_group_chart(
             x=shown["value"].to_numpy(dtype="float64"),
             y=labels,
             orientation="h",
-            name=name,
+            name=chart_text(name),
             marker={"color": theme.ACCENT_COLOR},
             text=shown["value"].to_numpy(dtype="float64"),
             texttemplate="%{x:" + fmt + "}",

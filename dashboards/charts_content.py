@@ -17,6 +17,7 @@ from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
 from dashboards import theme
+from dashboards.charts import chart_text
 
 BAR_COLOR = theme.OKABE_ITO[0]
 # Cells of the heatmap with a few posts, too few for a median to mean much.
@@ -47,6 +48,7 @@ def group_bars_chart(groups: pd.DataFrame, *, name: str, unit: str, min_posts: i
     ``min_posts`` posts are pale. ``name`` is what the median is of ("Engagement rate").
     """
     shown = groups[groups["median"].notna()]
+    name = chart_text(name)
     few = (shown["n"] < min_posts).tolist()
     fmt = value_format(unit)
     notes = [_("too few posts to compare") if is_few else "" for is_few in few]
@@ -59,7 +61,8 @@ def group_bars_chart(groups: pd.DataFrame, *, name: str, unit: str, min_posts: i
     )
     bars = go.Bar(
         x=shown["median"].to_numpy(dtype="float64"),
-        y=shown["label"].astype(str).tolist(),
+        # Tags and hashtags are the users' words: escaped for plotly.js, which reads HTML.
+        y=[chart_text(label) for label in shown["label"]],
         orientation="h",
         marker={
             "color": BAR_COLOR,
@@ -96,6 +99,7 @@ def weekday_hour_heatmap(cells: pd.DataFrame, *, name: str, unit: str, min_posts
     hours nobody posted in stay blank.
     """
     fmt = value_format(unit)
+    name = chart_text(name)
     hours = list(range(24))
     weekdays = list(range(7))
     grid_n = np.zeros((7, 24), dtype="int64")

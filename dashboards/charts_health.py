@@ -117,7 +117,10 @@ def coverage_heatmap(days: pd.DataFrame) -> go.Figure | None:
         text = None
         if style.state in (CellState.SYNC_FAILED, CellState.IMPORTED) and any(notes[mask]):
             grid = np.full((len(keys), len(dates)), "", dtype=object)
-            grid[rows[mask], columns[mask]] = notes[mask]
+            # A sync error or an import file name: text from a platform or a user.
+            grid[rows[mask], columns[mask]] = [
+                charts.chart_text(note) if note else "" for note in notes[mask]
+            ]
             text = grid.tolist()
             hover += "<br>%{text}"
         figure.add_trace(

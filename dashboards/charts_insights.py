@@ -60,7 +60,8 @@ def group_medians_chart(
     )
     figure = go.Figure(
         go.Bar(
-            x=[str(label) for label in rows["label"]],
+            # Group labels are tags and formats: user text, escaped for plotly.js.
+            x=[charts.chart_text(label) for label in rows["label"]],
             y=medians,
             marker={
                 "color": [
@@ -226,7 +227,7 @@ def trend_chart(
         go.Scatter(
             x=series.index,
             y=series.to_numpy(),
-            name=name,
+            name=charts.chart_text(name),
             mode="lines",
             connectgaps=False,
             line={"color": SERIES_COLOR, "width": 1.5},
@@ -275,7 +276,7 @@ def anomaly_chart(
         go.Scatter(
             x=series.index,
             y=series.to_numpy(),
-            name=name,
+            name=charts.chart_text(name),
             mode="lines",
             connectgaps=False,
             line={"color": SERIES_COLOR, "width": 1.5},

@@ -95,6 +95,16 @@
     return positions;
   }
 
+  // Texts in a figure come with "&", "<" and ">" as entities (dashboards.charts.chart_text), as
+  // plotly.js reads HTML in them; the table and the CSV show the words as the user typed them.
+  var ENTITIES = { amp: "&", lt: "<", gt: ">" };
+
+  function plain(text) {
+    return String(text).replace(/&(amp|lt|gt);/g, function (_, name) {
+      return ENTITIES[name];
+    });
+  }
+
   function missing(value) {
     return value === null || value === undefined || (typeof value === "number" && isNaN(value));
   }
@@ -169,7 +179,8 @@
       var text = (date.midnight ? this.day : this.moment).format(new Date(date.utc));
       return { csv: date.key, text: text, numeric: false };
     }
-    return { csv: String(value), text: String(value), numeric: false };
+    var words = plain(value);
+    return { csv: words, text: words, numeric: false };
   };
 
   function rowKey(value) {
@@ -201,7 +212,7 @@
       var valueAxis = across ? axisLayout(layout, trace.xaxis, "x") : axisLayout(layout, trace.yaxis, "y");
       categoryAxis = across ? axisLayout(layout, trace.yaxis, "y") : axisLayout(layout, trace.xaxis, "x");
       periods = periods || (!across && trace.xperiod !== undefined && trace.xperiod !== null);
-      var name = trace.name || (traces.length > 1 ? texts.value + " " + (index + 1) : texts.value);
+      var name = trace.name ? plain(trace.name) : (traces.length > 1 ? texts.value + " " + (index + 1) : texts.value);
       var column = columns.filter(function (candidate) {
         return candidate.name === name && keys.every(function (key) {
           return !(rowKey(key).key in candidate.cells);
@@ -281,7 +292,7 @@
       var corner = axisTitle(axisLayout(layout, top.yaxis, "y"));
       return {
         title: grid.traces.map(function (layer) {
-          return layer.trace.name || "";
+          return plain(layer.trace.name || "");
         }).filter(Boolean).join(", "),
         head: [{ csv: corner, text: corner }].concat(grid.x.map(function (value) {
           var cell = formats.cell(value);
@@ -307,9 +318,9 @@
   function pieTable(trace, texts, formats) {
     var values = decode(trace.values) || [];
     var labels = decode(trace.labels) || coordinates(trace, "label", values.length);
-    var name = trace.name || texts.value;
+    var name = trace.name ? plain(trace.name) : texts.value;
     return {
-      title: trace.name || "",
+      title: plain(trace.name || ""),
       head: [{ csv: texts.label, text: texts.label }, { csv: name, text: name, numeric: true }],
       rows: labels.map(function (label, index) {
         return [formats.cell(label), formats.cell(values[index], trace.valueformat)];

@@ -187,5 +187,5 @@ def test_notes_are_escaped_in_the_hover_and_one_marker_per_day() -> None:
     marks = [t for t in figure.data if (t.meta or {}).get("rapport") == "annotations"]
     assert len(marks) == 1 and len(marks[0].x) == 1
     assert marks[0].customdata[0] == (
-        "&lt;a href=&quot;javascript:alert(1)&quot;&gt;launch&lt;/a&gt;<br>Second note"
+        '&lt;a href="javascript:alert(1)"&gt;launch&lt;/a&gt;<br>Second note'
     )

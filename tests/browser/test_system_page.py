@@ -60,7 +60,7 @@ def test_system_page_with_redis_up_then_down(
     screenshot(page, "workspace-settings-system-link")
     page.locator(".settings-tabs").get_by_role("link", name="System").click()
     expect(page.get_by_role("heading", name="System", exact=True)).to_be_visible()
-    expect(page.locator(".check--ok")).to_have_count(4)
+    expect(page.locator(".status-check--ok")).to_have_count(4)
     screenshot(page, "system-page-broker-up")
 
     broker.stop()
@@ -70,7 +70,7 @@ def test_system_page_with_redis_up_then_down(
         "Background work is paused: the task queue is unreachable."
     )
     # The broker is down and the workers unknown; beat's last run is still recent.
-    expect(page.locator(".check--error")).to_have_count(1)
-    expect(page.locator(".check--warning")).to_have_count(1)
+    expect(page.locator(".status-check--error")).to_have_count(1)
+    expect(page.locator(".status-check--warning")).to_have_count(1)
     screenshot(page, "system-page-broker-down")
     assert console_errors == []

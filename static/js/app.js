@@ -46,3 +46,19 @@
     true
   );
 })();
+
+/* A phone shows the workspace tabs in one row that scrolls sideways: bring the current one into
+ * view, so that a page reached from a link still shows where it is. */
+(function () {
+  "use strict";
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var list = document.querySelector(".workspace-nav__list");
+    var current = list && list.querySelector('[aria-current="page"]');
+    if (current && list.scrollWidth > list.clientWidth) {
+      var tab = current.getBoundingClientRect();
+      var row = list.getBoundingClientRect();
+      list.scrollLeft += tab.left - row.left - (row.width - tab.width) / 2;
+    }
+  });
+})();

@@ -236,8 +236,11 @@ if REPORT_RENDER_TIMEOUT < 1 or REPORT_RENDER_MAX_MEMORY_MB < 0:
         "RAPPORT_REPORT_RENDER_TIMEOUT must be at least 1 second and "
         f"RAPPORT_REPORT_RENDER_MAX_MEMORY_MB 0 (no limit) or more. {README_HINT}"
     )
-REPORT_RENDER_SOFT_TIME_LIMIT = REPORT_RENDER_TIMEOUT + 30
-REPORT_RENDER_HARD_TIME_LIMIT = REPORT_RENDER_TIMEOUT + 90
+# The task's own limits leave the render's watchdog time to record the failure (soft) and then
+# kill what is left (hard): 30 s and 90 s after the timeout, or less for a timeout of under a
+# minute (tests), so that short limits stay short.
+REPORT_RENDER_SOFT_TIME_LIMIT = REPORT_RENDER_TIMEOUT + min(30, REPORT_RENDER_TIMEOUT)
+REPORT_RENDER_HARD_TIME_LIMIT = REPORT_RENDER_TIMEOUT + min(90, 2 * REPORT_RENDER_TIMEOUT)
 # A task unacknowledged past the visibility timeout is handed to another worker (that is how a
 # task whose worker was killed runs again); keeping every hard time limit below it means a slow
 # task is killed before it can run twice. config/celery.py checks the per-task limits too.
@@ -270,7 +273,7 @@ if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
 if max(CELERY_TASK_TIME_LIMIT, REPORT_RENDER_HARD_TIME_LIMIT) >= CELERY_BROKER_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
         f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}) and the report render's hard limit "
-        f"(RAPPORT_REPORT_RENDER_TIMEOUT + 90 s, {REPORT_RENDER_HARD_TIME_LIMIT}) must stay below "
+        f"({REPORT_RENDER_HARD_TIME_LIMIT} s, from RAPPORT_REPORT_RENDER_TIMEOUT) must stay below "
         f"the broker's visibility timeout (CELERY_BROKER_VISIBILITY_TIMEOUT, "
         f"{CELERY_BROKER_VISIBILITY_TIMEOUT}), or a slow task is handed to a second worker while "
         f"the first still runs it. {README_HINT}"

@@ -121,6 +121,9 @@ def test_worker_killed_mid_sync_redelivers_and_loses_or_doubles_nothing(
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_TASK_SOFT_TIME_LIMIT": "4",
         "CELERY_TASK_TIME_LIMIT": "5",
+        # Every hard limit, the report render's too (1 s + 2 s), stays below the visibility
+        # timeout, or the worker would refuse to start.
+        "RAPPORT_REPORT_RENDER_TIMEOUT": "1",
         "CELERY_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "YOUTUBE_API_BASE": google,
         "YOUTUBE_CLIENT_ID": "",

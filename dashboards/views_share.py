@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
-from connectors.audit import AuditAction, audit_record, audit_target
+from connectors.audit import AuditAction, audit_record, audit_target, client_ip
 from connectors.models import SocialAccount, Workspace
 from connectors.permissions import Action
 from connectors.scoping import workspace_object_or_404
@@ -139,13 +139,15 @@ class SharePasswordForm(forms.Form):
 def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse:
     # Neutral: nothing of the workspace is shown before the password is given.
     form = SharePasswordForm(request.POST if request.method == "POST" else None)
-    blocked = share_password_blocked(link=link)
+    address = client_ip(request) or "unknown"
+    blocked = share_password_blocked(link=link, address=address)
     if request.method == "POST" and not blocked and form.is_valid():
-        if share_link_check_password(link=link, password=form.cleaned_data["password"]):
+        password = form.cleaned_data["password"]
+        if share_link_check_password(link=link, password=password, address=address):
             unlocked = [pk for pk in request.session.get(SESSION_KEY, []) if pk != link.pk]
             request.session[SESSION_KEY] = [*unlocked, link.pk][-SESSION_MAX:]
             return redirect("share:open", token)
-        blocked = share_password_blocked(link=link)
+        blocked = share_password_blocked(link=link, address=address)
         if not blocked:
             form.add_error("password", _("Wrong password."))
     return render(

@@ -6,9 +6,12 @@ unique index: no comparison of secrets happens in Python, so timing tells nothin
 tokens. A link stops working when it expires or is revoked; the page then says which, and
 nothing else.
 
-Password tries are counted per link in the cache: after ``PASSWORD_MAX_TRIES`` wrong ones within
-``PASSWORD_WINDOW`` seconds the link refuses passwords for ``PASSWORD_WINDOW`` seconds, so a
-leaked link cannot be brute-forced however many addresses the attacker has.
+Wrong passwords are counted in the cache, per link and client address: after
+``PASSWORD_MAX_TRIES`` within ``PASSWORD_WINDOW`` seconds that address is refused for
+``PASSWORD_WINDOW`` seconds, so whoever else holds the link cannot lock its real recipient out by
+typing wrong passwords. All addresses together are capped too: after ``PASSWORD_LINK_MAX_TRIES``
+the link refuses everyone for the window, so a leaked link cannot be brute-forced however many
+addresses the attacker has (about 10,000 guesses a day at most).
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ from reporting.report_models import (
 
 TOKEN_BYTES = 32
 PREFIX_LENGTH = 8
-PASSWORD_MAX_TRIES = 10
+PASSWORD_MAX_TRIES = 10  # per client address
+PASSWORD_LINK_MAX_TRIES = 100  # all addresses together
 PASSWORD_WINDOW = 15 * 60  # seconds
 MAX_QUERY = 500  # ShareLink.dashboard_query's length
 
@@ -212,30 +216,26 @@ def share_link_what(*, link: ShareLink, account_names: dict[int, str]) -> str:
     return _("Deleted")
 
 
-def _tries_key(link: ShareLink) -> str:
-    return f"share:pw-tries:{link.pk}"
+def _tries_key(link: ShareLink, address: str) -> str:
+    return f"share:pw-tries:{link.pk}:{address}"
 
 
-def _blocked_key(link: ShareLink) -> str:
-    return f"share:pw-blocked:{link.pk}"
+def _blocked_key(link: ShareLink, address: str) -> str:
+    return f"share:pw-blocked:{link.pk}:{address}"
 
 
-def share_password_blocked(*, link: ShareLink) -> bool:
-    return bool(cache.get(_blocked_key(link)))
+# The link-wide count and block use the same keys with this in place of an address.
+_EVERYONE = "*"
 
 
-def share_link_check_password(*, link: ShareLink, password: str) -> bool:
-    """True when ``password`` opens ``link`` (always for a link without a password).
+def share_password_blocked(*, link: ShareLink, address: str) -> bool:
+    """Is this client address, or everyone, refused passwords for ``link`` right now?"""
+    keys = [_blocked_key(link, address), _blocked_key(link, _EVERYONE)]
+    return any(cache.get_many(keys).values())
 
-    A wrong password counts towards the link's limit; once blocked, even the right password is
-    refused until the block ends, so guessing gains nothing from the answer."""
-    if not link.password_hash:
-        return True
-    if share_password_blocked(link=link):
-        return False
-    if password and check_password(password, link.password_hash):
-        return True
-    key = _tries_key(link)
+
+def _count_wrong(link: ShareLink, address: str, limit: int) -> None:
+    key = _tries_key(link, address)
     # add() starts the window at the first wrong try; incr() is atomic on Redis.
     cache.add(key, 0, timeout=PASSWORD_WINDOW)
     try:
@@ -243,9 +243,25 @@ def share_link_check_password(*, link: ShareLink, password: str) -> bool:
     except ValueError:  # the window ended between add() and incr()
         cache.set(key, 1, timeout=PASSWORD_WINDOW)
         tries = 1
-    if tries >= PASSWORD_MAX_TRIES:
-        cache.set(_blocked_key(link), True, timeout=PASSWORD_WINDOW)
+    if tries >= limit:
+        cache.set(_blocked_key(link, address), True, timeout=PASSWORD_WINDOW)
         cache.delete(key)
+
+
+def share_link_check_password(*, link: ShareLink, password: str, address: str) -> bool:
+    """True when ``password`` opens ``link`` (always for a link without a password).
+
+    ``address`` is the client's (``connectors.audit.client_ip``). A wrong password counts
+    towards that address's limit and the link's; once blocked, even the right password is
+    refused until the block ends, so guessing gains nothing from the answer."""
+    if not link.password_hash:
+        return True
+    if share_password_blocked(link=link, address=address):
+        return False
+    if password and check_password(password, link.password_hash):
+        return True
+    _count_wrong(link, address, PASSWORD_MAX_TRIES)
+    _count_wrong(link, _EVERYONE, PASSWORD_LINK_MAX_TRIES)
     return False
 
 

@@ -21,6 +21,7 @@ from django.utils.html import escape
 
 from connectors.models import Platform, Role, User, Workspace
 from dashboards.reports.sharing import (
+    PASSWORD_LINK_MAX_TRIES,
     PASSWORD_MAX_TRIES,
     ShareState,
     dashboard_query_clean,
@@ -253,7 +254,7 @@ def test_right_password_opens_the_report_for_this_browser_only(
     assert "Password required" in text(Client().get(open_url(token)))
 
 
-def test_ten_wrong_passwords_block_the_link_even_for_the_right_one(
+def test_ten_wrong_passwords_block_that_address_even_for_the_right_one(
     client: Client, locked: tuple[ShareLink, str], frozen_time: time_machine.Traveller
 ) -> None:
     _link, token = locked
@@ -264,7 +265,7 @@ def test_ten_wrong_passwords_block_the_link_even_for_the_right_one(
 
     assert blocked.status_code == 429
     assert "Too many wrong passwords" in text(blocked)
-    # Another browser, the right password: still refused while the block lasts.
+    # Another browser at the same address, the right password: refused while the block lasts.
     other = Client()
     refused = other.post(open_url(token), {"password": "open sesame"})
     assert refused.status_code == 429
@@ -272,6 +273,41 @@ def test_ten_wrong_passwords_block_the_link_even_for_the_right_one(
 
     frozen_time.move_to(NOW + dt.timedelta(minutes=16))
     assert other.post(open_url(token), {"password": "open sesame"}).status_code == 302
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_out_another(
+    client: Client, locked: tuple[ShareLink, str], frozen_time: time_machine.Traveller
+) -> None:
+    """Whoever else holds the link cannot lock its real recipient out."""
+    _link, token = locked
+    for _try in range(PASSWORD_MAX_TRIES):
+        client.post(open_url(token), {"password": "guess"}, REMOTE_ADDR="198.51.100.7")
+    assert (
+        client.post(open_url(token), {"password": "guess"}, REMOTE_ADDR="198.51.100.7").status_code
+        == 429
+    )
+
+    recipient = Client(REMOTE_ADDR="203.0.113.9")
+    assert recipient.post(open_url(token), {"password": "open sesame"}).status_code == 302
+
+
+def test_wrong_passwords_from_many_addresses_block_everyone(
+    client: Client, locked: tuple[ShareLink, str], frozen_time: time_machine.Traveller
+) -> None:
+    """Spreading guesses over many addresses does not lift the link's own limit."""
+    _link, token = locked
+    addresses = [f"198.51.100.{n}" for n in range(PASSWORD_LINK_MAX_TRIES // PASSWORD_MAX_TRIES)]
+    for address in addresses:
+        for _try in range(PASSWORD_MAX_TRIES - 1):  # each address stays under its own limit
+            client.post(open_url(token), {"password": "guess"}, REMOTE_ADDR=address)
+    remaining = PASSWORD_LINK_MAX_TRIES - len(addresses) * (PASSWORD_MAX_TRIES - 1)
+    for n in range(remaining):
+        client.post(open_url(token), {"password": "guess"}, REMOTE_ADDR=f"192.0.2.{n + 1}")
+
+    fresh = Client(REMOTE_ADDR="203.0.113.9")
+    assert fresh.post(open_url(token), {"password": "open sesame"}).status_code == 429
+    frozen_time.move_to(NOW + dt.timedelta(minutes=16))
+    assert fresh.post(open_url(token), {"password": "open sesame"}).status_code == 302
 
 
 def test_wrong_tries_further_apart_than_the_window_do_not_block(

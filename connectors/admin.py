@@ -177,9 +177,23 @@ class UserAdmin(MembershipAuditMixin, DjangoUserAdmin):
     def two_factor_on(self, obj: Any) -> bool:
         return bool(obj._two_factor)
 
-    @admin.action(description=_("Reset two-factor authentication (lost phone)"))
+    # Only who may change users; and a staff member's or superuser's second factor only by a
+    # superuser, so that a lesser staff account cannot strip a stronger one's.
+    @admin.action(
+        description=_("Reset two-factor authentication (lost phone)"), permissions=["change"]
+    )
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor = request.user
         users = list(queryset)
+        if not getattr(actor, "is_superuser", False):
+            refused = [user for user in users if user.is_staff or user.is_superuser]
+            if refused:
+                self.message_user(
+                    request,
+                    _("Only a superuser can reset the two-factor authentication of staff."),
+                    messages.ERROR,
+                )
+                return
         count = two_factor_reset(users=users)
         for user in users:
             audit_record(

@@ -21,12 +21,13 @@ from django import forms
 from django.conf import settings
 from django.core.files import File
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from connectors.models import AuditEvent, User, Workspace
+from connectors.models import AuditEvent, Membership, User, Workspace
 
 
 class AuditAction(models.TextChoices):
@@ -234,11 +235,18 @@ def audit_action_label(action: str) -> str:
 
 def audit_events_visible(*, workspace: Workspace) -> QuerySet[AuditEvent]:
     """The events a workspace's admins see: the workspace's own, and the installation-wide ones
-    (log-ins, password changes) of its current members. Another workspace's events and the
-    log-ins of people outside this workspace never appear."""
-    members = User.objects.filter(memberships__workspace=workspace).values("pk")
+    (log-ins, password and two-factor events) of its current members from the day they joined,
+    about themselves. Another workspace's events, the log-ins of people outside this workspace,
+    a member's history from before they joined (an admin who adds an address must not learn
+    where its owner logged in from last year), and what a member did to other users (a staff
+    reset) never appear."""
+    joined_before = Membership.objects.filter(
+        workspace=workspace, user=OuterRef("actor"), created_at__lte=OuterRef("created_at")
+    )
+    about_themselves = ~Q(target_type="user") | Q(target_id=Cast("actor_id", CharField()))
     return AuditEvent.objects.filter(
-        Q(workspace=workspace) | Q(workspace__isnull=True, actor__in=members)
+        Q(workspace=workspace)
+        | (Q(workspace__isnull=True) & Exists(joined_before) & about_themselves)
     ).select_related("actor")
 
 

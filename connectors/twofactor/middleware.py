@@ -63,6 +63,12 @@ class TwoFactorMiddleware:
             path = request.get_full_path()
             logout(request)
             return redirect_to_login(path)
+        if session.VERIFIED_KEY in request.session:
+            # Verified with a device that is gone: staff reset it (a stolen phone) or it was
+            # turned off in another browser. Whoever holds this session logs in again.
+            path = request.get_full_path()
+            logout(request)
+            return redirect_to_login(path)
         match = request.resolver_match
         if match is not None and match.view_name in ENROLMENT_OPEN:
             return None

@@ -28,6 +28,11 @@ class TwoFactorDevice(models.Model):
     confirmed_at = models.DateTimeField(_("enabled on"), null=True, blank=True, editable=False)
     # The last time step a code was accepted for: a code is good once (RFC 6238 section 5.2).
     last_used_step = models.BigIntegerField(null=True, blank=True, editable=False)
+    # Wrong codes (connectors.twofactor.throttle), kept here rather than in the cache so that
+    # the limit holds when the cache is unreachable: it is what keeps a code from being guessed.
+    failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    failures_since = models.DateTimeField(null=True, blank=True, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

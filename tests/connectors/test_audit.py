@@ -709,3 +709,45 @@ def test_kpis_edited_and_deleted_in_the_django_admin_are_recorded(
         ("kpi.updated", world.workspace, staff, {"formula": ["impressions", "reach"]}),
         ("kpi.deleted", world.workspace, staff, {}),
     ]
+
+
+def test_adding_someone_does_not_reveal_their_earlier_log_ins_or_their_acts_on_others(
+    workspace: Workspace, admin_member: User
+) -> None:
+    """An admin who adds an address must not learn where its owner logged in from before
+    joining, nor what they did to other users (a staff reset)."""
+    from connectors.models import Membership, Role
+
+    outsider = User.objects.create_user("outsider", "out@example.com", PASSWORD)
+    someone_else = User.objects.create_user("someone", "someone@example.com", PASSWORD)
+    with time_machine.travel(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC), tick=False):
+        before = audit_record(action=AuditAction.AUTH_LOGIN, workspace=None, actor=outsider)
+        _set_ip(before, "203.0.113.7")
+    with time_machine.travel(dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.UTC), tick=False):
+        Membership.objects.create(user=outsider, workspace=workspace, role=Role.VIEWER)
+    with time_machine.travel(dt.datetime(2026, 2, 2, 9, 0, tzinfo=dt.UTC), tick=False):
+        after = audit_record(action=AuditAction.AUTH_LOGIN, workspace=None, actor=outsider)
+        own = audit_record(
+            action=AuditAction.AUTH_TWO_FACTOR_ENABLED,
+            workspace=None,
+            actor=outsider,
+            target=outsider,
+        )
+        on_another = audit_record(
+            action=AuditAction.AUTH_TWO_FACTOR_RESET,
+            workspace=None,
+            actor=outsider,
+            target=someone_else,
+        )
+
+    visible = set(audit.audit_events_visible(workspace=workspace).values_list("pk", flat=True))
+
+    assert before.pk not in visible
+    assert {after.pk, own.pk} <= visible
+    assert on_another.pk not in visible
+    page = client_for(admin_member).get(log_url(workspace)).content.decode()
+    assert "203.0.113.7" not in page
+
+
+def _set_ip(event: Any, address: str) -> None:
+    type(event).objects.filter(pk=event.pk).update(ip_address=address)

@@ -3,9 +3,12 @@ wrong codes throttled."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
+import time_machine
+from django.core.cache import cache
 from django.db import connection
 
 from connectors.login_throttle import MAX_FAILURES
@@ -132,12 +135,40 @@ def test_required_only_for_admins_and_staff_when_the_setting_is_on(
 
 
 def test_five_wrong_codes_lock_and_a_right_one_resets(viewer: User) -> None:
+    enable(viewer)
     for attempt in range(1, MAX_FAILURES):
         assert not throttle.code_failed(viewer.pk), attempt
         assert not throttle.code_locked(viewer.pk)
     assert throttle.code_failed(viewer.pk)  # the fifth locks
     assert throttle.code_locked(viewer.pk)
     throttle.code_succeeded(viewer.pk)
+    assert not throttle.code_locked(viewer.pk)
+
+
+def test_the_code_limit_holds_when_the_cache_forgets(viewer: User) -> None:
+    """The count is in the database: a cache that is cleared or unreachable (and reads as
+    empty) does not give an attacker with the password fresh tries."""
+    enable(viewer)
+    for _attempt in range(1, MAX_FAILURES):
+        throttle.code_failed(viewer.pk)
+        cache.clear()
+    assert throttle.code_failed(viewer.pk)
+    cache.clear()
+    assert throttle.code_locked(viewer.pk)
+
+
+def test_wrong_codes_further_apart_than_the_window_do_not_lock(viewer: User) -> None:
+    enable(viewer)
+    with time_machine.travel(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        for _attempt in range(1, MAX_FAILURES):
+            throttle.code_failed(viewer.pk)
+        clock.shift(dt.timedelta(minutes=16))
+        assert not throttle.code_failed(viewer.pk)
+        assert not throttle.code_locked(viewer.pk)
+
+
+def test_users_without_two_factor_have_nothing_counted(viewer: User) -> None:
+    assert not any(throttle.code_failed(viewer.pk) for _ in range(MAX_FAILURES + 1))
     assert not throttle.code_locked(viewer.pk)
 
 

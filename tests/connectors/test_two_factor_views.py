@@ -246,6 +246,54 @@ def test_an_admin_action_resets_a_users_two_factor(viewer: User, workspace: Work
     assert password_step(client, viewer)["Location"] == reverse("home")
 
 
+def test_a_reset_logs_out_the_sessions_verified_with_the_old_device(
+    viewer: User, workspace: Workspace
+) -> None:
+    device, _codes = enable(viewer)
+    stolen_phone_session = verified_client(viewer, device)
+    assert signed_in(stolen_phone_session, workspace)
+
+    services.two_factor_reset(users=[viewer])
+
+    assert not signed_in(stolen_phone_session, workspace)
+
+
+def _staff_with(permissions: list[str], username: str) -> Client:
+    from django.contrib.auth.models import Permission
+
+    staff = User.objects.create_user(username, password=PASSWORD, is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename__in=permissions))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def test_staff_who_may_only_view_users_cannot_reset_two_factor(viewer: User) -> None:
+    enable(viewer)
+    client = _staff_with(["view_user"], "auditor")
+    changelist = reverse("admin:connectors_user_changelist")
+    assert "reset_two_factor" not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "reset_two_factor", "_selected_action": [viewer.pk]})
+    assert services.two_factor_device_confirmed(user=viewer) is not None
+
+
+def test_only_a_superuser_resets_the_two_factor_of_staff(viewer: User) -> None:
+    root = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    enable(root)
+    helpdesk = _staff_with(["view_user", "change_user"], "helpdesk")
+    changelist = reverse("admin:connectors_user_changelist")
+
+    refused = helpdesk.post(
+        changelist, {"action": "reset_two_factor", "_selected_action": [root.pk]}, follow=True
+    )
+
+    assert "Only a superuser" in refused.content.decode()
+    assert services.two_factor_device_confirmed(user=root) is not None
+    enable(viewer)
+    helpdesk.post(changelist, {"action": "reset_two_factor", "_selected_action": [viewer.pk]})
+    assert services.two_factor_device_confirmed(user=viewer) is None
+
+
 def test_two_factor_devices_have_no_admin_page() -> None:
     assert TwoFactorDevice not in site._registry
 

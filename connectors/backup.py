@@ -197,7 +197,9 @@ def backup_create(*, directory: Path, include_keys: bool = False, now: dt.dateti
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
         partial = directory / f".{name}.partial"
-        with tarfile.open(partial, "w:gz") as tar:
+        # Readable by the owner only from its first byte: it holds the database (and maybe keys).
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             # The manifest first: a reader can tell what it holds before reading the rest.
             tar.add(staging / MANIFEST, arcname=MANIFEST)
             tar.add(staging / database_file, arcname=database_file)
@@ -207,7 +209,7 @@ def backup_create(*, directory: Path, include_keys: bool = False, now: dt.dateti
                 tar.add(
                     path, arcname=str(PurePosixPath(MEDIA, *path.relative_to(media_root).parts))
                 )
-        partial.chmod(0o600)
+        partial.chmod(0o600)  # an existing partial file keeps its old mode through O_TRUNC
         partial.rename(final)
     return final
 
@@ -248,6 +250,12 @@ def archive_open(*, path: Path, into: Path) -> Archive:
     missing = sorted(set(files) - present)
     extra = sorted(present - set(files))
     changed = sorted(f for f in set(files) & present if sha256(into / f) != files[f])
+    # What restore reads must be one of the checked files, by its known name: a manifest naming
+    # "/etc/passwd" or "../x" as the database must not make pg_restore read it.
+    if manifest["database"]["file"] not in {PG_DUMP, SQLITE_COPY} & set(files):
+        missing.append(str(manifest["database"]["file"]))
+    if manifest.get("includes_keys") and KEYS not in files:
+        missing.append(KEYS)
     if missing or extra or changed:
         problems = [
             f"{label}: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}"

@@ -212,3 +212,44 @@ def test_checked_archive_lists_what_it_holds(good_archive: Path, tmp_path: Path)
     checked = archive_open(path=good_archive, into=tmp_path / "unpacked")
     assert checked.database_file.name == "database.pgdump"
     assert (checked.media / "logos").is_dir()
+
+
+def _with_manifest(archive: Path, target: Path, change: Any) -> Path:
+    """A copy of ``archive`` whose manifest went through ``change`` (a dict → None)."""
+    with tarfile.open(archive) as source, tarfile.open(target, "w:gz") as out:
+        for member in source.getmembers():
+            data = source.extractfile(member)
+            content = data.read() if data else b""
+            if member.name == MANIFEST:
+                manifest = json.loads(content)
+                change(manifest)
+                content = json.dumps(manifest).encode()
+            member.size = len(content)
+            out.addfile(member, fileobj=io.BytesIO(content))
+    return target
+
+
+@pytest.mark.parametrize("database_file", ["/etc/passwd", "../database.pgdump", "media/x"])
+def test_a_manifest_pointing_the_database_elsewhere_is_refused(
+    good_archive: Path, media: Path, tmp_path: Path, database_file: str
+) -> None:
+    forged = _with_manifest(
+        good_archive,
+        tmp_path / "forged.tar.gz",
+        lambda manifest: manifest["database"].update(file=database_file),
+    )
+    message = _refused(forged, media, "--force")
+    assert "does not match its manifest" in message and database_file in message
+
+
+def test_a_manifest_claiming_keys_it_does_not_hold_is_refused(
+    good_archive: Path, media: Path, tmp_path: Path
+) -> None:
+    forged = _with_manifest(
+        good_archive, tmp_path / "keys.tar.gz", lambda manifest: manifest.update(includes_keys=True)
+    )
+    assert "missing: keys.json" in _refused(forged, media, "--force")
+
+
+def test_the_archive_is_readable_by_its_owner_only(good_archive: Path) -> None:
+    assert good_archive.stat().st_mode & 0o777 == 0o600

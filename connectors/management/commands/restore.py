@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,10 @@ class Command(BaseCommand):
             replaced = media_restore(archive=archive, media_root=media_root, now=now)
             if manifest.get("includes_keys"):
                 keys_file = Path(settings.DATA_DIR) / f"keys-from-backup-{now:%Y%m%d-%H%M%S}.json"
-                keys_file.write_bytes((archive.root / KEYS).read_bytes())
-                keys_file.chmod(0o600)
+                # Created readable by the owner only, never for a moment by anyone else.
+                descriptor = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "wb") as handle:
+                    handle.write((archive.root / KEYS).read_bytes())
                 self.stdout.write(
                     f"The archive held the keys: they are in {keys_file}. Set SECRET_KEY and "
                     "RAPPORT_ENCRYPTION_KEYS from it, then delete the file."

@@ -44,6 +44,14 @@ def member_list(*, workspace: Workspace) -> QuerySet[Membership]:
     )
 
 
+def _membership_locked(membership: Membership) -> Membership:
+    """``membership`` re-read under lock, after its workspace's row: every change to a
+    workspace's members takes the workspace first, so two admins demoting each other at once
+    wait for one another instead of deadlocking on each other's rows."""
+    Workspace.objects.select_for_update().filter(pk=membership.workspace_id).first()
+    return Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+
+
 def _admins_locked(workspace: Workspace) -> list[int]:
     return list(
         Membership.objects.select_for_update()
@@ -68,7 +76,7 @@ def member_role_change(*, membership: Membership, role: str) -> str:
     if role not in Role.values:
         raise MemberError(_("Choose one of the roles."))
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        locked = _membership_locked(membership)
         previous = locked.role
         if previous == Role.ADMIN and role != Role.ADMIN:
             _last_admin_guard(locked.workspace, locked)
@@ -82,7 +90,7 @@ def member_remove(*, membership: Membership) -> None:
 
     Raises ``MemberError`` when it is the workspace's last admin."""
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        locked = _membership_locked(membership)
         if locked.role == Role.ADMIN:
             _last_admin_guard(locked.workspace, locked)
         locked.delete()

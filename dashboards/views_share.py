@@ -8,6 +8,7 @@ link says only that.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import mimetypes
 import re
@@ -136,10 +137,24 @@ class SharePasswordForm(forms.Form):
     )
 
 
+def _client_bucket(request: HttpRequest) -> str:
+    """Whose wrong passwords count together: one IPv4 address, or one IPv6 /64 (a single
+    household or server is handed a whole /64, so single IPv6 addresses cost nothing)."""
+    address = client_ip(request)
+    if address is None:
+        return "unknown"
+    parsed = ipaddress.ip_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
+
+
 def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse:
     # Neutral: nothing of the workspace is shown before the password is given.
     form = SharePasswordForm(request.POST if request.method == "POST" else None)
-    address = client_ip(request) or "unknown"
+    address = _client_bucket(request)
     blocked = share_password_blocked(link=link, address=address)
     if request.method == "POST" and not blocked and form.is_valid():
         password = form.cleaned_data["password"]

@@ -762,3 +762,16 @@ def test_the_overview_offers_managers_to_share_its_view(
     assert "range=last_month" in prefilled and "platform=instagram" in prefilled
     client.force_login(member_factory(workspace, Role.VIEWER, username="v"))
     assert "Share this view" not in text(client.get(overview))
+
+
+def test_addresses_of_one_ipv6_network_count_together(
+    client: Client, locked: tuple[ShareLink, str], frozen_time: time_machine.Traveller
+) -> None:
+    """A /64 is one household or server: new addresses inside it give no fresh tries."""
+    _link, token = locked
+    for n in range(PASSWORD_MAX_TRIES):
+        client.post(open_url(token), {"password": "guess"}, REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}")
+    neighbour = Client(REMOTE_ADDR="2001:db8:1:2::ffff")
+    assert neighbour.post(open_url(token), {"password": "open sesame"}).status_code == 429
+    elsewhere = Client(REMOTE_ADDR="2001:db8:1:3::1")
+    assert elsewhere.post(open_url(token), {"password": "open sesame"}).status_code == 302

@@ -128,7 +128,9 @@ class Process:
         self.log.close()
 
 
-def celery_worker(env: Mapping[str, str], *, name: str = "worker") -> Process:
+def celery_worker(
+    env: Mapping[str, str], *, name: str = "worker", hostname_prefix: str = "rapport-test"
+) -> Process:
     return Process(
         name,
         [
@@ -144,7 +146,7 @@ def celery_worker(env: Mapping[str, str], *, name: str = "worker") -> Process:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
-            f"--hostname=rapport-test-{uuid.uuid4().hex[:8]}@%h",
+            f"--hostname={hostname_prefix}-{uuid.uuid4().hex[:8]}@%h",
         ],
         env,
     )

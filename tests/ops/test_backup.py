@@ -26,7 +26,7 @@ from django.db import connection
 from connectors.backup import MANIFEST, archive_open, sha256
 from connectors.models import FileImport, Workspace
 from reporting.report_models import ReportFormat, ReportRun, RunStatus
-from tests.ops.worker import ROOT, subprocess_database_url
+from tests.processes import ROOT, worker_database_url
 
 PDF = b"%PDF-1.7\nBackup round trip\n%%EOF"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
@@ -44,7 +44,7 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 def _admin_connection() -> Any:
-    dsn = subprocess_database_url().rsplit("/", 1)[0] + "/postgres"
+    dsn = worker_database_url().rsplit("/", 1)[0] + "/postgres"
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     return conn
@@ -58,7 +58,7 @@ def empty_database() -> Iterator[str]:
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield subprocess_database_url().rsplit("/", 1)[0] + f"/{name}"
+        yield worker_database_url().rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -146,7 +146,7 @@ def test_backup_restores_every_row_and_file_into_a_new_database(
     assert result.returncode == 0, result.stderr
     assert "Restore complete." in result.stdout
 
-    original = _table_fingerprints(subprocess_database_url())
+    original = _table_fingerprints(worker_database_url())
     assert {"connectors_accountmetric", "reporting_kpidefinition", "reporting_reportrun"} <= set(
         original
     )
@@ -163,11 +163,11 @@ def good_archive(transactional_db: None, media: Path, tmp_path: Path) -> Path:
 
 
 def _refused(archive: Path, media: Path, *extra: str) -> str:
-    rows_before = _table_fingerprints(subprocess_database_url())
+    rows_before = _table_fingerprints(worker_database_url())
     files_before = _files(media)
     with pytest.raises(CommandError) as refused:
         call_command("restore", str(archive), *extra, stdout=StringIO())
-    assert _table_fingerprints(subprocess_database_url()) == rows_before
+    assert _table_fingerprints(worker_database_url()) == rows_before
     assert _files(media) == files_before
     return str(refused.value)
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -30,18 +29,10 @@ from connectors.tasks import demo_topup
 from reporting.report_models import ReportRun, ReportTemplate, RunStatus
 from tests.factories import MembershipFactory, SocialAccountFactory, UserFactory
 from tests.ops.private_redis import PrivateRedis, point_celery_at
-from tests.ops.worker import tail, worker_start, worker_stop
+from tests.processes import celery_worker, worker_database_url
 
 pytestmark = pytest.mark.worker
 TIMEOUT_SECONDS = 60
-
-
-@pytest.fixture
-def worker_log() -> Iterator[IO[str]]:
-    import tempfile
-
-    with tempfile.TemporaryFile("w+") as log:
-        yield log
 
 
 def timed_get(client: Client, url: str) -> tuple[int, str, float]:
@@ -51,7 +42,7 @@ def timed_get(client: Client, url: str) -> tuple[int, str, float]:
 
 
 def test_redis_stopped_then_back(
-    transactional_db: None, broker: PrivateRedis, worker_log: IO[str], settings: Any
+    transactional_db: None, broker: PrivateRedis, settings: Any
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("The worker is a separate process: it needs the Postgres test database.")
@@ -112,25 +103,32 @@ def test_redis_stopped_then_back(
     status, body, _ = timed_get(client, overview)
     assert status == 200 and "Background work is paused" not in body
 
-    worker = worker_start(broker_url=broker.url, log=worker_log, LOG_FORMAT="json")
+    worker = celery_worker(
+        {
+            "DATABASE_URL": worker_database_url(),
+            "CELERY_BROKER_URL": broker.url,
+            "LOG_FORMAT": "json",
+        },
+        hostname_prefix="rapport-ops",
+    )
     try:
         deadline = time.monotonic() + TIMEOUT_SECONDS
         while time.monotonic() < deadline:
-            assert worker.poll() is None, f"The worker exited early:\n{tail(worker_log)}"
+            assert worker.alive(), f"The worker exited early:\n{worker.tail()}"
             if AccountMetric.objects.aggregate(last=Max("day"))["last"] > seeded_end:
                 break
             time.sleep(0.5)
         else:
-            pytest.fail(f"The queued top-up did not run:\n{tail(worker_log)}")
+            pytest.fail(f"The queued top-up did not run:\n{worker.tail()}")
         body = client.get(reverse("system:page", args=["demo"])).content.decode()
         assert "1 worker answering (rapport-ops-" in body
     finally:
-        worker_stop(worker)
+        output = worker.log_text()
+        worker.stop()
 
     # The worker logged one JSON object per line, its task's records with the task's name and id.
-    worker_log.seek(0)
-    records = [json.loads(line) for line in worker_log if line.startswith("{")]
-    assert records, tail(worker_log)
+    records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert records, output[-4000:]
     task_records = [r for r in records if r.get("task_name") == "connectors.demo_topup"]
     assert task_records and all(r.get("task_id") for r in task_records), records[-5:]
 

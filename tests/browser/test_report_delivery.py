@@ -11,7 +11,6 @@ from __future__ import annotations
 import email
 import hashlib
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from email import policy
@@ -26,6 +25,7 @@ from connectors.models import User
 from reporting.report_models import DeliveryStatus, ReportRun, RunStatus
 from tests.browser.conftest import screenshot
 from tests.browser.test_dashboards import log_in_demo, wait_for_charts
+from tests.processes import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -46,12 +46,6 @@ class Inbox:
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
             return [message for rcpt, message in self.messages if address in rcpt]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ there after the restart.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,12 +18,7 @@ import redis
 
 from config.background import broker_state_forget
 from config.celery import app
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.processes import free_port
 
 
 class PrivateRedis:

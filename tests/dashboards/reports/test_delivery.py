@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -38,6 +37,7 @@ from reporting.report_models import (
     RunStatus,
     ScheduleFrequency,
 )
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -79,16 +79,10 @@ class SmtpCollector:
         return sorted(address for rcpt, _content in self.received for address in rcpt)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[SmtpCollector]:
     handler = SmtpCollector()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
@@ -334,7 +328,7 @@ def test_mail_server_down_fails_each_delivery_with_the_reason_and_no_secret(
     on_commit: Callable[..., Any],
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _free_port()  # nobody listens
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = "rapport", "hunter2"
     schedule = make_schedule(workspace, recipients=[alice], emails=["client@example.org"])

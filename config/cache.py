@@ -80,3 +80,18 @@ class ResilientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient
+
+
+def cache_count(key: str, window_seconds: int) -> int:
+    """Add one to the counter ``key`` and return its new value. The counter's window starts at
+    its first hit (``add``) and is not renewed by later ones (``incr`` keeps the TTL), so
+    "N times within the window" counters (log-in and share-password throttles) share one rule."""
+    from django.core.cache import cache
+
+    if cache.add(key, 1, window_seconds):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # the window ended between add() and incr()
+        cache.add(key, 1, window_seconds)
+        return 1

@@ -16,6 +16,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from config.cache import cache_count
 from connectors.audit import AuditAction, AuditTarget, audit_record
 from connectors.audit_signals import account_for
 
@@ -31,14 +32,9 @@ def login_failures(username: str) -> int:
     return int(cache.get(_key(username), 0))
 
 
-def login_failed(username: str) -> None:
-    key = _key(username)
-    # add() starts the window at the first failure; incr() keeps it (it does not renew the TTL).
-    if not cache.add(key, 1, WINDOW_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between the two calls
-            cache.add(key, 1, WINDOW_SECONDS)
+def login_failed(username: str) -> int:
+    """Count a wrong password for ``username``; returns the count within the window."""
+    return cache_count(_key(username), WINDOW_SECONDS)
 
 
 def login_succeeded(username: str) -> None:
@@ -65,10 +61,8 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            if username:
-                login_failed(username)
-                if login_failures(username) == MAX_FAILURES:
-                    self._locked_out(username)
+            if username and login_failed(username) == MAX_FAILURES:
+                self._locked_out(username)
             raise
         login_succeeded(username)
         return cleaned

@@ -30,6 +30,7 @@ from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.cache import cache_count
 from connectors.models import Platform, User, Workspace
 from connectors.versioning import workspace_cached
 from dashboards.filters import CUSTOM, DEFAULT_PRESET, RANGE_CHOICES
@@ -236,14 +237,7 @@ def share_password_blocked(*, link: ShareLink, address: str) -> bool:
 
 def _count_wrong(link: ShareLink, address: str, limit: int) -> None:
     key = _tries_key(link, address)
-    # add() starts the window at the first wrong try; incr() is atomic on Redis.
-    cache.add(key, 0, timeout=PASSWORD_WINDOW)
-    try:
-        tries = cache.incr(key)
-    except ValueError:  # the window ended between add() and incr()
-        cache.set(key, 1, timeout=PASSWORD_WINDOW)
-        tries = 1
-    if tries >= limit:
+    if cache_count(key, PASSWORD_WINDOW) >= limit:
         cache.set(_blocked_key(link, address), True, timeout=PASSWORD_WINDOW)
         cache.delete(key)
 

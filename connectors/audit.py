@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import AuditEvent, Membership, User, Workspace
+from connectors.sync.redact import REDACTED, secret_key_name
 
 
 class AuditAction(models.TextChoices):
@@ -92,10 +92,7 @@ AUDIT_GROUPS: dict[str, Any] = {
     "auth": _("Log-ins and passwords"),
 }
 
-REDACTED = "[redacted]"
-# Any key that names a secret is blanked, at any depth. Webhook URLs carry their token in the
-# path (Slack, Teams), so they count as secrets too.
-_SECRET_KEY = re.compile(r"token|secret|password|passwd|credential|webhook|api_?key", re.I)
+# Any key that names a secret (connectors.sync.redact.secret_key_name) is blanked, at any depth.
 
 
 @dataclass(frozen=True)
@@ -146,7 +143,7 @@ def audit_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[s
         old, new = _json_safe(before.get(field)), _json_safe(after.get(field))
         if old == new:
             continue
-        if _SECRET_KEY.search(field):
+        if secret_key_name(field):
             changed[field] = [REDACTED if old else "", REDACTED if new else ""]
         else:
             changed[field] = [_redact(old), _redact(new)]
@@ -166,7 +163,7 @@ def audit_form_changes(form: forms.BaseForm) -> dict[str, Any]:
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            key: (REDACTED if _SECRET_KEY.search(key) and item else _redact(item))
+            key: (REDACTED if secret_key_name(key) and item else _redact(item))
             for key, item in value.items()
         }
     if isinstance(value, list):

@@ -14,7 +14,19 @@ REDACTED = "[redacted]"
 # Shorter values (an expiry in seconds, a "Bearer" type) are not secrets, and replacing them
 # everywhere would garble messages.
 _MIN_SECRET_LENGTH = 8
-_SECRET_KEY_PARTS = ("token", "secret", "password", "code_verifier", "authorization")
+# Also the audit log's (connectors.audit): webhook URLs carry their token in the path.
+_SECRET_KEY_PARTS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "credential",
+    "code_verifier",
+    "authorization",
+    "webhook",
+    "api_key",
+    "apikey",
+)
 
 
 def secret_values(*sources: Mapping[str, Any] | None) -> frozenset[str]:
@@ -50,7 +62,7 @@ def json_redact(value: Any, secrets: Iterable[str]) -> Any:
     secrets = tuple(secrets)
     if isinstance(value, Mapping):
         return {
-            str(key): REDACTED if _is_secret_key(str(key)) else json_redact(item, secrets)
+            str(key): REDACTED if secret_key_name(str(key)) else json_redact(item, secrets)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
@@ -60,6 +72,7 @@ def json_redact(value: Any, secrets: Iterable[str]) -> Any:
     return value
 
 
-def _is_secret_key(key: str) -> bool:
+def secret_key_name(key: str) -> bool:
+    """Does ``key`` name a secret (a token, a password, a webhook URL…)?"""
     lowered = key.lower()
     return any(part in lowered for part in _SECRET_KEY_PARTS)

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from connectors.audit import AuditAction, AuditTarget, actor_label, audit_record
+from connectors.audit import AuditAction, audit_record, member_target
 from connectors.models import (
     AccountMetric,
     AuditEvent,
@@ -39,12 +39,6 @@ from connectors.twofactor.models import TwoFactorDevice
 from connectors.twofactor.services import two_factor_reset
 
 
-def _member_target(membership: Membership) -> AuditTarget:
-    return AuditTarget(
-        type="user", id=str(membership.user_id), label=actor_label(membership.user)[:255]
-    )
-
-
 def membership_saved_audit(
     request: HttpRequest, membership: Membership, *, created: bool, previous_role: str | None
 ) -> None:
@@ -55,7 +49,7 @@ def membership_saved_audit(
             action=AuditAction.MEMBER_ADDED,
             workspace=membership.workspace,
             request=request,
-            target=_member_target(membership),
+            target=member_target(membership),
             changes={"role": [None, membership.role], "via": "admin"},
         )
     elif previous_role != membership.role:
@@ -63,7 +57,7 @@ def membership_saved_audit(
             action=AuditAction.MEMBER_ROLE_CHANGED,
             workspace=membership.workspace,
             request=request,
-            target=_member_target(membership),
+            target=member_target(membership),
             changes={"role": [previous_role, membership.role], "via": "admin"},
         )
 
@@ -73,7 +67,7 @@ def membership_removed_audit(request: HttpRequest, membership: Membership) -> No
         action=AuditAction.MEMBER_REMOVED,
         workspace=membership.workspace,
         request=request,
-        target=_member_target(membership),
+        target=member_target(membership),
         changes={"role": [membership.role, None], "via": "admin"},
     )
 
@@ -87,10 +81,10 @@ class MembershipAuditMixin:
         if formset.model is not Membership:
             super().save_formset(request, form, formset, change)  # type: ignore[misc]
             return
-        deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
+        deleted = [f.instance.pk for f in formset.deleted_forms if f.instance.pk]
         removed = {
-            m.pk: Membership.objects.select_related("user", "workspace").get(pk=m.pk)
-            for m in deleted
+            m.pk: m
+            for m in Membership.objects.select_related("user", "workspace").filter(pk__in=deleted)
         }
         before = {
             f.instance.pk: f.initial.get("role")

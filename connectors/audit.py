@@ -111,6 +111,13 @@ def audit_target(obj: models.Model, label: str | None = None) -> AuditTarget:
     )
 
 
+def member_target(membership: Membership) -> AuditTarget:
+    """What an event says about a membership: the member, by user id and name."""
+    return AuditTarget(
+        type="user", id=str(membership.user_id), label=actor_label(membership.user)[:255]
+    )
+
+
 def _json_safe(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from connectors.access import WorkspaceRequest, workspace_required
-from connectors.audit import AuditAction, AuditTarget, actor_label, audit_record
+from connectors.audit import AuditAction, audit_record, member_target
 from connectors.forms_members import MemberAddForm, MemberRoleForm
 from connectors.members import (
     MemberError,
@@ -31,12 +31,6 @@ from connectors.permissions import Action
 from connectors.scoping import workspace_object_or_404
 
 logger = logging.getLogger(__name__)
-
-
-def member_target(membership: Membership) -> AuditTarget:
-    return AuditTarget(
-        type="user", id=str(membership.user_id), label=actor_label(membership.user)[:255]
-    )
 
 
 def _membership(request: WorkspaceRequest, membership_id: int) -> Membership:
